@@ -1,0 +1,42 @@
+# Everything runs from .venv, built from the hash-pinned lock files in requirements/.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: build test serve deploy lint lock clean
+
+build: $(VENV)/.site-installed
+	$(BIN)/nikola build -n $(JOBS)
+
+test: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+serve: $(VENV)/.site-installed
+	$(BIN)/nikola auto
+
+deploy: build
+	$(BIN)/nikola deploy
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.site-installed: requirements/site.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/site.lock
+	touch $@
+
+$(VENV)/.test-installed: requirements/test.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/test.lock
+	touch $@ $(VENV)/.site-installed
+
+# Re-pin after editing requirements/*.in (needs uv, a developer tool: `pipx install uv`).
+lock:
+	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q site.in -o site.lock
+	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q test.in -o test.lock
+
+clean:
+	rm -rf output cache .doit.db* __pycache__

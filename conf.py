@@ -1,0 +1,88 @@
+"""Nikola configuration for a blog written as Jupyter notebooks.
+
+Only settings that differ from Nikola's defaults live here; `nikola default_config`
+prints every other one.
+"""
+
+import time
+
+# --- Identity --------------------------------------------------------------
+BLOG_AUTHOR = "Stuart Mumford"
+BLOG_TITLE = "Stuart Mumford's notebook"
+SITE_URL = "https://blog.example.org/"  # where the site is served; used for absolute links in feeds and sitemap
+BLOG_DESCRIPTION = "Notes on Python, packaging and scientific computing, written as notebooks."
+DEFAULT_LANG = "en"
+TRANSLATIONS = {DEFAULT_LANG: ""}
+TIMEZONE = "UTC"
+DATE_FORMAT = "d MMMM yyyy"  # babel pattern for dates shown on pages
+
+# --- Sources ---------------------------------------------------------------
+# Notebook posts (NAME.ipynb + NAME.meta, or metadata inside the notebook), plain
+# Markdown posts, and Markdown pages that sit at the site root (/about/, /404.html).
+POSTS = (
+    ("posts/*.ipynb", "posts", "post.tmpl"),
+    ("posts/*.md", "posts", "post.tmpl"),
+)
+PAGES = (("pages/*.md", "", "page.tmpl"),)
+COMPILERS = {"ipynb": [".ipynb"], "markdown": [".md"]}
+MARKDOWN_EXTENSIONS = [
+    "markdown.extensions.fenced_code",
+    "markdown.extensions.codehilite",
+    "markdown.extensions.extra",
+    "markdown.extensions.toc",
+]
+FILES_FOLDERS = {"files": ""}
+ONE_FILE_POSTS = False  # `nikola new_post` writes NAME.meta beside the notebook
+# Notebook-rendering options live in plugins/ipynb; anything here is merged into
+# nbconvert's configuration (traitlets form).
+IPYNB_CONFIG = {}
+
+# --- Look ------------------------------------------------------------------
+THEME = "notebook-blog"
+THEME_COLOR = "#1f5f8b"
+CODE_COLOR_SCHEME = "friendly"  # Pygments style for notebook and Markdown code
+# The theme ships its own notebook styles, scoped to notebook content, instead of
+# Nikola's ipython.min.css that restyles every <code> on the site.
+GLOBAL_CONTEXT = {"needs_ipython_css": False}
+NAVIGATION_LINKS = {
+    DEFAULT_LANG: (
+        ("/archive.html", "Archive"),
+        ("/categories/", "Tags"),
+        ("/about/", "About"),
+        ("/rss.xml", "RSS"),
+    ),
+}
+
+# --- Index pages and feeds -------------------------------------------------
+INDEX_TEASERS = True  # index pages stop at <!-- TEASER_END -->
+FEED_TEASERS = True  # so do RSS and Atom entries
+INDEX_DISPLAY_POST_COUNT = 10
+GENERATE_RSS = True
+GENERATE_ATOM = True
+CREATE_SINGLE_ARCHIVE = True  # one /archive.html listing every post
+FEED_LINKS_APPEND_QUERY = False
+
+# --- Footer and licence ----------------------------------------------------
+LICENSE = (
+    '<a rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+    "Creative Commons Attribution 4.0 International License</a>"
+)
+CONTENT_FOOTER = (
+    "Contents &copy; {date} {author}, under a {license}. "
+    'Powered by <a href="https://getnikola.com" rel="nofollow">Nikola</a>.'
+)
+CONTENT_FOOTER_FORMATS = {
+    DEFAULT_LANG: (
+        (),
+        {"author": BLOG_AUTHOR, "date": time.gmtime().tm_year, "license": LICENSE},
+    )
+}
+RSS_COPYRIGHT = "Contents © {date} {author}, CC BY 4.0"
+RSS_COPYRIGHT_PLAIN = RSS_COPYRIGHT
+RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
+
+# --- Comments and privacy --------------------------------------------------
+COMMENT_SYSTEM = ""  # no third-party comment widget
+
+# --- Deploying -------------------------------------------------------------
+DEPLOY_COMMANDS = {"default": ["nikola ftp_deploy"]}

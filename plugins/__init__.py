@@ -1,0 +1,1 @@
+# Plugin modules go here.
