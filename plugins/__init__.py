@@ -1,1 +1,1 @@
-# Plugin modules go here.
+# Nikola imports site plugins from here.

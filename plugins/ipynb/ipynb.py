@@ -48,7 +48,7 @@ def use_ipython_lexer(notebook: nbformat.NotebookNode) -> None:
     does not install; Pygments knows the same lexer as "ipython" through the small
     ipython-pygments-lexers package, and nbconvert passes that name straight through.
     """
-    info = notebook.metadata.setdefault("language_info", {})
+    info = notebook.metadata.setdefault("language_info", {"name": "python"})
     lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
     if lexer.startswith("ipython") or lexer == "python":
         info["pygments_lexer"] = "ipython"
@@ -91,10 +91,7 @@ class CompileIPynb(nikola_ipynb.CompileIPynb):
         onefile = kw.pop("onefile", False)
         for unused in ("jupyter_kernel", "is_page"):
             kw.pop(unused, None)
-        if content.startswith("{"):
-            notebook = nbformat.reads(content, nbformat.NO_CONVERT)
-        else:
-            notebook = new_notebook(content)
+        notebook = nbformat.reads(content, nbformat.NO_CONVERT) if content.startswith("{") else new_notebook(content)
         if onefile:
             notebook.metadata["nikola"] = {**self.default_metadata, **kw}
         makedirs(os.path.dirname(path))

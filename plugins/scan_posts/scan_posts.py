@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import nbformat
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
 from nikola.utils import LOGGER, to_datetime
 
@@ -55,6 +56,11 @@ def notebook_metadata(path: Path) -> dict:
         raise SourceError(f"{path}: not a Jupyter notebook (no list of 'cells')")
     if notebook.get("nbformat") != 4:
         raise SourceError(f"{path}: nbformat {notebook.get('nbformat')!r} is not supported; save it as version 4")
+    try:
+        nbformat.validate(nbformat.from_dict(notebook))
+    except nbformat.ValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "top level"
+        raise SourceError(f"{path}: not a valid notebook at {where}: {error.message}") from None
     metadata = notebook.get("metadata", {}).get("nikola", {})
     if not isinstance(metadata, dict):
         raise SourceError(f"{path}: metadata.nikola must be an object of key/value pairs")
@@ -66,7 +72,7 @@ def markdown_metadata(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8-sig").lstrip()
     if not text.startswith("<!--") or "-->" not in text:
         return {}
-    block = text[len("<!--"):text.index("-->")]
+    block = text[len("<!--") : text.index("-->")]
     return parse_meta(block, path)
 
 
@@ -97,12 +103,17 @@ def check_source(source: Path, needs_date: bool) -> None:
     inside = embedded_metadata(source)
     meta_file = source.with_suffix(".meta")
     if meta_file.exists():
-        check_metadata({**inside, **parse_meta(meta_file.read_text(encoding="utf-8-sig"), meta_file)},
-                       meta_file, needs_date)
+        check_metadata(
+            {**inside, **parse_meta(meta_file.read_text(encoding="utf-8-sig"), meta_file)}, meta_file, needs_date
+        )
     elif inside:
         check_metadata(inside, source, needs_date)
     else:
-        hint = "a 'nikola' entry in the notebook's metadata" if source.suffix == ".ipynb" else "a '<!-- .. title: -->' block"
+        hint = (
+            "a 'nikola' entry in the notebook's metadata"
+            if source.suffix == ".ipynb"
+            else "a '<!-- .. title: -->' block"
+        )
         raise SourceError(f"{source}: no metadata; add {meta_file.name} beside it or {hint}")
 
 
@@ -128,7 +139,9 @@ def find_problems(post_pages: Iterable[tuple]) -> list[str]:
     for folder, stems in sources_by_dir.items():
         for meta_file in sorted(folder.glob("*.meta")):
             if meta_file.with_suffix("") not in stems:
-                problems.append(f"{meta_file}: no post beside it (expected {meta_file.stem}.ipynb or {meta_file.stem}.md)")
+                problems.append(
+                    f"{meta_file}: no post beside it (expected {meta_file.stem}.ipynb or {meta_file.stem}.md)"
+                )
     return problems
 
 

@@ -1,0 +1,73 @@
+"""Shared fixtures: copies of the real site, built with the real `nikola` command."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins")
+NIKOLA = [sys.executable, "-m", "nikola"]
+
+
+def copy_site(dest: Path, posts: tuple[str, ...] | None = None) -> Path:
+    """Copy the site's sources to `dest`; `posts` keeps only those post names (stems)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in SITE_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        elif source.exists():
+            shutil.copy2(source, dest / part)
+    if posts is not None:
+        for path in (dest / "posts").iterdir():
+            if path.stem not in posts:
+                path.unlink()
+    return dest
+
+
+def nikola(site: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a nikola command in `site`, as a user would."""
+    result = subprocess.run([*NIKOLA, *args], cwd=site, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"nikola {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below `folder`, by relative path."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def load_plugin(name: str) -> ModuleType:
+    """Import plugins/NAME/NAME.py by path, so its plain functions can be tested without a site."""
+    path = ROOT / "plugins" / name / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"site_plugin_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole site, built once for every test that only reads the output."""
+    site = copy_site(tmp_path_factory.mktemp("site"))
+    nikola(site, "build")
+    return site
+
+
+@pytest.fixture
+def small_site(tmp_path: Path) -> Path:
+    """A fresh copy of the site with only the welcome post, for tests that change sources."""
+    return copy_site(tmp_path / "site", posts=("welcome",))

@@ -1,0 +1,163 @@
+"""The real site, built with `nikola build`, read back as a reader and a feed reader would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree, html
+
+from conftest import ROOT, load_plugin, nikola
+
+scan_posts = load_plugin("scan_posts")
+
+POST_NAMES = sorted(path.stem for path in (ROOT / "posts").glob("*.ipynb"))
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def post_meta(name: str) -> dict[str, str]:
+    path = ROOT / "posts" / f"{name}.meta"
+    return scan_posts.parse_meta(path.read_text(encoding="utf-8"), path)
+
+
+def page(site: Path, relative: str) -> html.HtmlElement:
+    path = site / "output" / relative
+    assert path.is_file(), f"{relative} was not built"
+    return html.fromstring(path.read_bytes())
+
+
+def text_after_teaser(name: str) -> str:
+    """A sentence from the first markdown cell after the post's TEASER_END marker."""
+    notebook = scan_posts.json.loads((ROOT / "posts" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    markdown = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    after = markdown.split("<!-- TEASER_END -->", 1)[1]
+    return next(line for line in after.splitlines() if len(line) > 40 and not line.startswith(("#", "`", "-")))[:40]
+
+
+def test_the_four_seed_posts_are_there() -> None:
+    titles = {post_meta(name)["title"] for name in POST_NAMES}
+    assert titles == {
+        "Welcome!",
+        "The Fibonacci sequence",
+        "Jupyter notebooks and conda environments as kernels",
+        "Verifying PyPI and conda packages",
+    }
+
+
+@pytest.mark.parametrize("name", POST_NAMES)
+def test_post_page_shows_its_metadata(built_site: Path, name: str) -> None:
+    meta = post_meta(name)
+    doc = page(built_site, f"posts/{meta['slug']}/index.html")
+    assert doc.findtext(".//h1[@class='p-name entry-title']/a").strip() == meta["title"]
+    assert doc.xpath("string(//meta[@name='description']/@content)") == meta["description"]
+    published = doc.xpath("string(//time[contains(@class, 'dt-published')]/@datetime)")
+    assert published.startswith(meta["date"][:10])
+    tags = {a.text_content().strip() for a in doc.xpath("//a[@rel='tag']")}
+    assert tags == {tag.strip() for tag in meta["tags"].split(",")}
+
+
+@pytest.mark.parametrize("name", POST_NAMES)
+def test_post_has_highlighted_code_and_its_outputs(built_site: Path, name: str) -> None:
+    doc = page(built_site, f"posts/{post_meta(name)['slug']}/index.html")
+    notebook = doc.xpath("//div[@class='nb']")
+    assert len(notebook) == 1, "notebook content is wrapped once in div.nb"
+    code = notebook[0].xpath(".//div[contains(@class, 'input_area')]//pre")
+    assert code, "code cells are rendered"
+    assert notebook[0].xpath(".//div[contains(@class, 'input_area')]//pre/span[@class]"), (
+        "code is highlighted by Pygments"
+    )
+    assert notebook[0].xpath(".//div[contains(@class, 'output_text')]/pre"), "text outputs are rendered"
+
+
+def test_fibonacci_has_a_table_and_a_figure(built_site: Path) -> None:
+    doc = page(built_site, "posts/fibonacci/index.html")
+    table = doc.xpath("//div[contains(@class, 'output_html')]//table[contains(@class, 'dataframe')]")
+    assert table and "Numba" in table[0].text_content()
+    images = doc.xpath("//div[contains(@class, 'output_png')]//img")
+    assert images, "the matplotlib figure is rendered"
+    assert images[0].get("src").startswith("data:image/png") or images[0].get("src").endswith(".png")
+    assert images[0].get("alt", "").startswith("Horizontal bar chart")
+
+
+def test_ipython_syntax_is_highlighted_without_error_tokens(built_site: Path) -> None:
+    doc = page(built_site, "posts/welcome/index.html")
+    shell_line = doc.xpath("//div[contains(@class, 'input_area')]//pre")[0]
+    assert "cat welcome.meta" in shell_line.text_content()
+    assert not shell_line.xpath(".//span[@class='err']"), "`!cat` is read as IPython, not as a Python syntax error"
+
+
+def test_welcome_post_shows_its_own_meta_file(built_site: Path) -> None:
+    doc = page(built_site, "posts/welcome/index.html")
+    outputs = " ".join(pre.text_content() for pre in doc.xpath("//div[contains(@class, 'output_text')]/pre"))
+    assert ".. slug: welcome" in outputs and ".. date: 2015-04-01" in outputs
+
+
+@pytest.mark.parametrize("slug,title", [("about/index.html", "About"), ("404.html", "Page not found")])
+def test_markdown_pages(built_site: Path, slug: str, title: str) -> None:
+    doc = page(built_site, slug)
+    assert doc.findtext(".//title").startswith(title)
+    assert doc.xpath("string(//meta[@name='description']/@content)")
+
+
+def test_index_page_shows_teasers_only(built_site: Path) -> None:
+    doc = page(built_site, "index.html")
+    body = doc.text_content()
+    for name in POST_NAMES:
+        meta = post_meta(name)
+        assert meta["title"] in body
+        assert text_after_teaser(name) not in body, f"{name}: the index shows text after TEASER_END"
+    assert len(doc.xpath("//p[@class='more']/a")) == len(POST_NAMES)
+
+
+def test_rss_lists_every_post_as_a_teaser(built_site: Path) -> None:
+    rss = etree.parse(str(built_site / "output" / "rss.xml"))
+    items = {item.findtext("title"): item.findtext("description") for item in rss.iter("item")}
+    assert set(items) == {post_meta(name)["title"] for name in POST_NAMES}
+    for name in POST_NAMES:
+        description = items[post_meta(name)["title"]]
+        assert text_after_teaser(name) not in description
+        assert "Read more" in description
+
+
+def test_atom_lists_every_post(built_site: Path) -> None:
+    atom = etree.parse(str(built_site / "output" / "index.atom"))
+    titles = {entry.findtext(f"{ATOM}title") for entry in atom.iter(f"{ATOM}entry")}
+    assert titles == {post_meta(name)["title"] for name in POST_NAMES}
+
+
+def test_tag_pages_archive_and_sitemap(built_site: Path) -> None:
+    tags = {tag.strip() for name in POST_NAMES for tag in post_meta(name)["tags"].split(",")}
+    for tag in tags:
+        doc = page(built_site, f"categories/{tag}/index.html")
+        assert any(post_meta(name)["title"] in doc.text_content() for name in POST_NAMES)
+    archive = page(built_site, "archive.html").text_content()
+    assert all(post_meta(name)["title"] in archive for name in POST_NAMES)
+    sitemap = etree.parse(str(built_site / "output" / "sitemap.xml"))
+    locations = {loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert {f"https://blog.example.org/posts/{post_meta(name)['slug']}/" for name in POST_NAMES} <= locations
+
+
+def test_footer_names_author_licence_and_nikola(built_site: Path) -> None:
+    footer = page(built_site, "index.html").xpath("//footer")[0]
+    assert "Stuart Mumford" in footer.text_content()
+    assert footer.xpath(".//a[@rel='license' and contains(@href, 'creativecommons.org/licenses/by/4.0')]")
+    assert "Powered by Nikola" in " ".join(footer.text_content().split())
+
+
+def test_no_broken_internal_links(built_site: Path) -> None:
+    result = nikola(built_site, "check", "-l", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_notebook_styles_do_not_leak(built_site: Path) -> None:
+    for name in POST_NAMES:
+        doc = page(built_site, f"posts/{post_meta(name)['slug']}/index.html")
+        stylesheets = doc.xpath("//link[@rel='stylesheet']/@href")
+        assert not [href for href in stylesheets if "ipython" in href], "Nikola's global ipython.min.css is not loaded"
+    css = (ROOT / "themes/notebook-blog/assets/css/notebook.css").read_text()
+    rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", rules) for s in block.split(",")]
+    assert selectors and all(s.startswith(".nb ") for s in selectors), [
+        s for s in selectors if not s.startswith(".nb ")
+    ]

@@ -1,0 +1,80 @@
+"""Both ways of giving a notebook post its metadata, and `nikola new_post -f ipynb`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lxml import html
+
+from conftest import nikola
+
+
+def write_notebook(path: Path, markdown: str, code: str, nikola_metadata: dict | None = None) -> None:
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    if nikola_metadata is not None:
+        metadata["nikola"] = nikola_metadata
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": markdown},
+            {
+                "cell_type": "code",
+                "id": "answer",
+                "execution_count": 1,
+                "metadata": {},
+                "source": code,
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}],
+            },
+        ],
+        "metadata": metadata,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def test_two_file_post(small_site: Path) -> None:
+    write_notebook(small_site / "posts/two-file.ipynb", "Kept beside a meta file.", "print(6 * 7)")
+    (small_site / "posts/two-file.meta").write_text(
+        ".. title: Two files\n.. slug: two-file\n.. date: 2024-02-03 04:05:06 UTC\n"
+        ".. tags: alpha, beta\n.. description: Metadata in a .meta file\n.. type: text\n"
+    )
+    nikola(small_site, "build")
+    doc = html.fromstring((small_site / "output/posts/two-file/index.html").read_bytes())
+    assert doc.xpath("string(//h1[contains(@class, 'entry-title')]/a)") == "Two files"
+    assert {a.text for a in doc.xpath("//a[@rel='tag']")} == {"alpha", "beta"}
+    assert doc.xpath("string(//meta[@name='description']/@content)") == "Metadata in a .meta file"
+    assert "42" in doc.xpath("string(//div[contains(@class, 'output_text')])")
+
+
+def test_metadata_inside_the_notebook(small_site: Path) -> None:
+    write_notebook(
+        small_site / "posts/one-file.ipynb",
+        "All in one file.",
+        "print(6 * 7)",
+        {
+            "title": "One file",
+            "slug": "one-file",
+            "date": "2024-03-04 05:06:07 UTC",
+            "tags": "gamma",
+            "description": "Metadata inside the notebook",
+        },
+    )
+    nikola(small_site, "build")
+    doc = html.fromstring((small_site / "output/posts/one-file/index.html").read_bytes())
+    assert doc.xpath("string(//h1[contains(@class, 'entry-title')]/a)") == "One file"
+    assert [a.text for a in doc.xpath("//a[@rel='tag']")] == ["gamma"]
+    assert doc.xpath("string(//time/@datetime)").startswith("2024-03-04T05:06:07")
+
+
+def test_new_post_creates_a_notebook_that_builds(small_site: Path) -> None:
+    nikola(small_site, "new_post", "-f", "ipynb", "-t", "Fresh from new_post", "--tags=testing")
+    notebook = small_site / "posts/fresh-from-new_post.ipynb"
+    meta = small_site / "posts/fresh-from-new_post.meta"
+    assert notebook.is_file() and meta.is_file()
+    content = json.loads(notebook.read_text())
+    assert content["nbformat"] == 4 and content["metadata"]["kernelspec"]["name"] == "python3"
+    assert ".. title: Fresh from new_post" in meta.read_text()
+    nikola(small_site, "build")
+    doc = html.fromstring((small_site / "output/posts/fresh-from-new_post/index.html").read_bytes())
+    assert doc.xpath("string(//h1[contains(@class, 'entry-title')]/a)") == "Fresh from new_post"
