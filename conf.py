@@ -4,6 +4,8 @@ Only settings that differ from Nikola's defaults live here; `nikola default_conf
 prints every other one.
 """
 
+import shlex
+import sys
 import time
 
 # --- Identity --------------------------------------------------------------
@@ -85,4 +87,15 @@ RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
 COMMENT_SYSTEM = ""  # no third-party comment widget
 
 # --- Deploying -------------------------------------------------------------
-DEPLOY_COMMANDS = {"default": ["nikola ftp_deploy"]}
+# `nikola deploy` uploads output/ with plugins/ftp_deploy. Each key can be overridden by an
+# environment variable (FTP_HOST, FTP_PORT, FTP_USER, FTP_REMOTE_DIR, FTP_TLS, FTP_CAFILE,
+# FTP_CONNECTIONS). The password is read only from FTP_PASSWORD or ~/.netrc.
+FTP_DEPLOY = {
+    "host": "ftp.example.org",
+    "user": "stuart",
+    "remote_dir": "/public_html",
+    "tls": "explicit",  # explicit FTPS (AUTH TLS); "implicit" for port 990; "off" only if you must
+    "connections": 4,  # parallel uploads
+}
+# The same Python that runs `nikola deploy` runs the upload, activated venv or not.
+DEPLOY_COMMANDS = {"default": [f"{shlex.quote(sys.executable)} -m nikola ftp_deploy"]}

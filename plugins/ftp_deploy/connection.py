@@ -1,0 +1,154 @@
+"""FTP connections: verified TLS, session reuse on data connections, retries that reconnect."""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from .settings import DeploySettings
+
+T = TypeVar("T")
+
+# 452/552: the server is out of space. Retrying cannot help, whatever the reply class says.
+OUT_OF_SPACE = ("452", "552")
+
+
+class DeployError(Exception):
+    """A failure that retrying will not fix; the message is one line for the user."""
+
+
+class SessionReusingFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session.
+
+    Servers such as vsftpd (require_ssl_reuse, on by default) refuse data connections
+    that start a new session, as a guard against hijacked transfers; ftplib does not
+    offer the session, so its uploads fail there.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+
+
+class ImplicitFTP_TLS(SessionReusingFTP_TLS):
+    """Implicit FTPS: TLS from the first byte (usually port 990), no AUTH command."""
+
+    def connect(self, host: str = "", port: int = 0, timeout: float = -999, source_address=None) -> str:
+        self.host, self.port = host, port
+        if timeout != -999:
+            self.timeout = timeout
+        plain = socket.create_connection((host, port), self.timeout, source_address=source_address)
+        self.af = plain.family
+        self.sock = self.context.wrap_socket(plain, server_hostname=host)
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+
+def reply_code(error: BaseException) -> str:
+    return str(error)[:3]
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again on a new connection may succeed."""
+    if isinstance(error, ssl.SSLCertVerificationError | DeployError):
+        return False
+    if isinstance(error, ftplib.error_temp):
+        return reply_code(error) not in OUT_OF_SPACE
+    if isinstance(error, ftplib.error_perm):
+        return False
+    return isinstance(error, OSError | EOFError | ftplib.error_reply | ftplib.error_proto)
+
+
+def describe(error: BaseException) -> str:
+    """One line saying what went wrong, with a hint where we know one."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    code = reply_code(error)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"the server's certificate is not trusted ({error.verify_message}); if it is your host's "
+            "own certificate, save it as PEM and set FTP_CAFILE to that file"
+        )
+    if code == "530":
+        return f"login refused ({text}); check the user name and FTP_PASSWORD or ~/.netrc"
+    if code in OUT_OF_SPACE:
+        return f"the server is out of space ({text})"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "the server did not answer in time"
+    return text
+
+
+def open_connection(settings: DeploySettings) -> ftplib.FTP:
+    """Connect, secure and log in as `settings` says; raise DeployError on a refusal."""
+    if settings.tls == "off":
+        ftp: ftplib.FTP = ftplib.FTP(timeout=settings.timeout)
+    else:
+        context = ssl.create_default_context(cafile=settings.cafile)
+        kind = ImplicitFTP_TLS if settings.tls == "implicit" else SessionReusingFTP_TLS
+        ftp = kind(context=context, timeout=settings.timeout)
+    try:
+        ftp.connect(settings.host, settings.port)
+        if settings.tls == "explicit":
+            try:
+                ftp.auth()
+            except ftplib.error_perm as error:
+                raise DeployError(
+                    f"{settings.host} does not offer TLS ({describe(error)}); "
+                    "set FTP_TLS=off only if sending the password unencrypted is acceptable"
+                ) from None
+        ftp.login(settings.user, settings.password)
+        if settings.tls != "off":
+            ftp.prot_p()
+    except BaseException:
+        ftp.close()
+        raise
+    return ftp
+
+
+class Remote:
+    """One FTP connection that reconnects and retries transient failures with back-off."""
+
+    def __init__(self, settings: DeploySettings, connect: Callable[[DeploySettings], ftplib.FTP] = open_connection):
+        self.settings = settings
+        self._connect = connect
+        self._ftp: ftplib.FTP | None = None
+
+    def run(self, what: str, operation: Callable[[ftplib.FTP], T]) -> T:
+        """Run `operation` on the connection; `what` names it in the error message."""
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                if self._ftp is None:
+                    self._ftp = self._connect(self.settings)
+                return operation(self._ftp)
+            except Exception as error:
+                self.close()
+                if not is_transient(error):
+                    raise DeployError(f"{what}: {describe(error)}") from error
+                if attempt == attempts:
+                    raise DeployError(f"{what}: {describe(error)} (gave up after {attempt} attempts)") from error
+                time.sleep(self.settings.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._ftp is not None:
+            try:
+                self._ftp.close()
+            finally:
+                self._ftp = None
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._ftp is not None:
+            with contextlib.suppress(OSError, EOFError, ftplib.Error):
+                self._ftp.quit()
+        self.close()

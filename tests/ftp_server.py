@@ -1,0 +1,168 @@
+"""A real pyftpdlib server on 127.0.0.1 for deploy tests, with optional TLS and injected faults."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from OpenSSL._util import lib as openssl
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import DTPHandler, FTPHandler, TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.servers import FTPServer
+
+logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+
+USER = "deployer"
+PASSWORD = "correct horse battery staple"
+FULL = "elradfmw"
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost / 127.0.0.1: (server PEM with key, CA file for clients)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    server_pem, ca_file = folder / "server.pem", folder / "ca.pem"
+    server_pem.write_bytes(cert_pem + key_pem)
+    ca_file.write_bytes(cert_pem)
+    return server_pem, ca_file
+
+
+class Faults:
+    """Shared switches that the test flips to make the server misbehave."""
+
+    def __init__(self) -> None:
+        self.drop_after_bytes: int | None = None  # cut data connections of uploads after this many bytes
+        self.drop_times = 1  # how many uploads to cut (-1: all)
+        self.dropped: list[str] = []
+
+
+def dropping(base: type[DTPHandler], faults: Faults) -> type[DTPHandler]:
+    """A data handler that closes the connection part-way through receiving a file."""
+
+    class Dropping(base):
+        def recv(self, buffer_size: int) -> bytes:
+            chunk = super().recv(buffer_size)
+            limit = faults.drop_after_bytes
+            if (
+                limit is not None
+                and self.receive
+                and self.tot_bytes_received + len(chunk) >= limit
+                and (faults.drop_times < 0 or len(faults.dropped) < faults.drop_times)
+            ):
+                faults.dropped.append(self.file_obj.name)
+                raise ConnectionResetError("connection dropped by the test server")
+            return chunk
+
+    return Dropping
+
+
+class SessionReuseRequired(TLS_DTPHandler):
+    """Refuses TLS data connections that do not resume the control connection's session (like vsftpd)."""
+
+    def handle_ssl_established(self) -> None:
+        if not openssl.SSL_session_reused(self.socket._ssl):
+            self.cmd_channel.respond("522 Data connections must reuse the control connection's TLS session.")
+            self.close()
+
+
+@dataclass
+class FtpServer:
+    root: Path
+    port: int
+    cafile: Path | None
+    faults: Faults
+    thread: threading.Thread
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    host: str = "127.0.0.1"
+
+    def settings(self, **overrides: object) -> dict:
+        """conf.py-style FTP_DEPLOY for this server."""
+        values = {
+            "host": self.host,
+            "port": self.port,
+            "user": USER,
+            "remote_dir": "/site",
+            "tls": "explicit" if self.cafile else "off",
+            "cafile": str(self.cafile) if self.cafile else None,
+            "backoff": 0.01,
+            "attempts": 4,
+        }
+        values.update(overrides)
+        return values
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=10)
+
+
+def start_server(
+    folder: Path,
+    tls: bool = False,
+    perm: str = FULL,
+    require_session_reuse: bool = False,
+    faults: Faults | None = None,
+) -> FtpServer:
+    """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
+    root = folder / "root"
+    (root / "site").mkdir(parents=True, exist_ok=True)
+    faults = faults or Faults()
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(USER, PASSWORD, str(root), perm=perm)
+    attributes: dict[str, object] = {"authorizer": authorizer, "auth_failed_timeout": 0, "passive_ports": None}
+    cafile = None
+    if tls:
+        server_pem, cafile = make_certificate(folder)
+        data = SessionReuseRequired if require_session_reuse else TLS_DTPHandler
+        attributes |= {
+            "certfile": str(server_pem),
+            "ssl_context": None,
+            "tls_control_required": True,
+            "tls_data_required": True,
+            "dtp_handler": dropping(data, faults),
+        }
+        handler = type("Handler", (TLS_FTPHandler,), attributes)
+        # Session reuse needs a session id context on the server side.
+        handler.get_ssl_context().set_session_id(b"deploy-tests")
+    else:
+        attributes["dtp_handler"] = dropping(DTPHandler, faults)
+        handler = type("Handler", (FTPHandler,), attributes)
+    server = FTPServer(("127.0.0.1", 0), handler)
+    port = server.address[1]
+    stop_event = threading.Event()
+
+    def serve() -> None:
+        while not stop_event.is_set():
+            server.serve_forever(timeout=0.02, blocking=False, handle_exit=False)
+        server.close_all()
+
+    thread = threading.Thread(target=serve, name="ftp-server", daemon=True)
+    thread.start()
+    return FtpServer(root=root, port=port, cafile=cafile, faults=faults, thread=thread, stop_event=stop_event)

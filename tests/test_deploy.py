@@ -1,0 +1,402 @@
+"""Deploys against a real pyftpdlib server on 127.0.0.1: plain FTP and FTPS with a self-signed certificate."""
+
+from __future__ import annotations
+
+import ftplib
+import hashlib
+import json
+import os
+import shutil
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ftp_server import PASSWORD, USER, FtpServer, start_server
+
+from plugins.ftp_deploy.connection import DeployError
+from plugins.ftp_deploy.progress import Progress
+from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
+from plugins.ftp_deploy.sync import MANIFEST_NAME, TEMP_SUFFIX, Manifest, deploy, make_plan, scan_output, verify
+
+from conftest import nikola
+
+ENV = {"FTP_PASSWORD": PASSWORD}
+
+
+def write_site(folder: Path, pages: dict[str, bytes | str]) -> Path:
+    for relative, content in pages.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return folder
+
+
+def sample_site(folder: Path) -> Path:
+    return write_site(
+        folder,
+        {
+            "index.html": "<h1>home</h1>",
+            "posts/first/index.html": "<p>first</p>",
+            "posts/second/index.html": "<p>second</p>",
+            "assets/css/all.css": "body { color: black }",
+            "images/plot.png": os.urandom(300_000),
+            "rss.xml": "<rss/>",
+        },
+    )
+
+
+def remote_tree(server: FtpServer) -> dict[str, bytes]:
+    site = server.root / "site"
+    return {
+        path.relative_to(site).as_posix(): path.read_bytes()
+        for path in site.rglob("*")
+        if path.is_file() and path.name != MANIFEST_NAME
+    }
+
+
+def local_tree(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture(params=["ftp", "ftps"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FtpServer]:
+    running = start_server(tmp_path / "server", tls=request.param == "ftps")
+    yield running
+    running.stop()
+
+
+def settings_for(server: FtpServer, **overrides: object) -> DeploySettings:
+    return load_settings(server.settings(**overrides), ENV)
+
+
+def test_first_deploy_copies_output_byte_for_byte(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    plan, summary = deploy(settings_for(server), output)
+    assert remote_tree(server) == local_tree(output)
+    assert summary.uploaded == 6 and summary.uploaded_bytes == sum(len(b) for b in local_tree(output).values())
+    manifest = Manifest.from_json((server.root / "site" / MANIFEST_NAME).read_bytes())
+    assert manifest.files == {f.path: f.sha256 for f in scan_output(output).values()} and not manifest.pending
+    assert [file.path for file in plan.uploads][-1] == "index.html", "the home page goes last"
+    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_second_deploy_and_a_fresh_rebuild_upload_nothing(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    deploy(settings, output)
+    _, again = deploy(settings, output)
+    assert again.uploaded == 0 and again.unchanged == 6
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(output, rebuilt)  # new files, new timestamps, same bytes
+    for path in rebuilt.rglob("*"):
+        os.utime(path, (1, 1))
+    _, fresh = deploy(settings, rebuilt)
+    assert fresh.uploaded == 0 and fresh.uploaded_bytes == 0
+
+
+def test_edit_sends_changes_deletes_removed_files_and_spares_foreign_ones(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    site = server.root / "site"
+    write_site(site, {"foreign.txt": "not ours", "posts/second/comments.json": "{}"})
+    settings = settings_for(server)
+    deploy(settings, output)
+
+    (output / "posts/first/index.html").write_text("<p>first, edited</p>")
+    shutil.rmtree(output / "posts/second")
+    write_site(output, {"posts/third/index.html": "<p>third</p>"})
+    plan, summary = deploy(settings, output)
+
+    assert sorted(f.path for f in plan.uploads) == ["posts/first/index.html", "posts/third/index.html"]
+    assert plan.deletions == ["posts/second/index.html"] and summary.deleted == 1
+    assert (site / "foreign.txt").read_text() == "not ours"
+    assert (site / "posts/second/comments.json").exists(), "a folder holding someone else's file stays"
+    expected = local_tree(output) | {"foreign.txt": b"not ours", "posts/second/comments.json": b"{}"}
+    assert remote_tree(server) == expected
+
+
+def test_emptied_folders_are_removed(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    deploy(settings, output)
+    shutil.rmtree(output / "posts/second")
+    deploy(settings, output)
+    assert not (server.root / "site/posts/second").exists()
+
+
+def test_deploy_that_would_empty_the_site_needs_force(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    deploy(settings, output)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DeployError, match="would delete 6 of the 6 files.*--force"):
+        deploy(settings, empty)
+    assert remote_tree(server) == local_tree(output)
+    deploy(settings, empty, force=True)
+    assert remote_tree(server) == {}
+
+
+def test_dry_run_changes_nothing(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    plan, summary = deploy(settings_for(server), output, dry_run=True)
+    assert len(plan.uploads) == 6 and summary.uploaded == 0
+    assert not any((server.root / "site").iterdir())
+
+
+def test_dropped_data_connection_never_exposes_a_partial_file(server: FtpServer, tmp_path: Path) -> None:
+    old = sample_site(tmp_path / "old")
+    settings = settings_for(server)
+    deploy(settings, old)
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    write_site(new, {"images/plot.png": os.urandom(300_000), "index.html": "<h1>home, new</h1>"})
+    allowed = {
+        path: {
+            hashlib.sha256(content).digest()
+            for content in (local_tree(old).get(path), local_tree(new)[path])
+            if content
+        }
+        for path in local_tree(new)
+    }
+    partial_seen: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        site = server.root / "site"
+        while not stop.is_set():
+            for path in list(site.rglob("*")):
+                relative = path.relative_to(site).as_posix()
+                if relative in allowed:
+                    try:
+                        digest = hashlib.sha256(path.read_bytes()).digest()
+                    except FileNotFoundError:
+                        continue
+                    if digest not in allowed[relative]:
+                        partial_seen.append(relative)
+
+    server.faults.drop_after_bytes = 100_000
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        _, summary = deploy(settings, new)
+    finally:
+        stop.set()
+        watcher.join()
+    assert server.faults.dropped, "the server did cut an upload"
+    assert not partial_seen, f"partial content under a final name: {partial_seen}"
+    assert summary.uploaded == 2
+    assert remote_tree(server) == local_tree(new)
+
+
+def test_interrupted_deploy_keeps_the_old_site_and_the_rerun_converges(server: FtpServer, tmp_path: Path) -> None:
+    old = sample_site(tmp_path / "old")
+    settings = settings_for(server)
+    deploy(settings, old)
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    write_site(new, {"images/plot.png": os.urandom(300_000), "posts/new/index.html": "<p>new</p>"})
+    (new / "posts/second/index.html").unlink()
+
+    server.faults.drop_after_bytes = 50_000
+    server.faults.drop_times = -1
+    with pytest.raises(DeployError, match=r"uploading images/plot.png: .*gave up after 4 attempts"):
+        deploy(settings, new)
+    online = remote_tree(server)
+    assert online["images/plot.png"] == local_tree(old)["images/plot.png"], "the old image is still served"
+    assert online["posts/second/index.html"] == b"<p>second</p>", "nothing is deleted before all uploads succeed"
+    assert list((server.root / "site/images").glob(f"*{TEMP_SUFFIX}")), (
+        "a partial upload is left under its temporary name"
+    )
+
+    server.faults.drop_after_bytes = None
+    deploy(settings, new)
+    assert remote_tree(server) == local_tree(new)
+    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}")), "the rerun cleaned up the leftovers"
+
+
+def test_verify_names_a_file_changed_behind_our_back(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    deploy(settings, output)
+    assert verify(settings, output) == []
+    (server.root / "site/posts/first/index.html").write_text("<p>defaced</p>")
+    (server.root / "site/rss.xml").unlink()
+    assert verify(settings, output) == [
+        "differs on the server: posts/first/index.html",
+        "missing on the server: rss.xml",
+    ]
+
+
+def test_unreadable_manifest_aborts_instead_of_counting_as_empty(server: FtpServer, tmp_path: Path) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    deploy(settings, output)
+    (server.root / "site" / MANIFEST_NAME).write_text("{ broken")
+    with pytest.raises(DeployError, match="unreadable"):
+        deploy(settings, output)
+
+
+def test_wrong_password_is_one_clear_error(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True)
+    try:
+        settings = load_settings(server.settings(), {"FTP_PASSWORD": "wrong"})
+        with pytest.raises(DeployError, match="login refused .*530") as error:
+            deploy(settings, sample_site(tmp_path / "output"))
+        assert "\n" not in str(error.value) and "wrong" not in str(error.value)
+    finally:
+        server.stop()
+
+
+def test_read_only_account_changes_nothing(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True, perm="elr")
+    write_site(server.root / "site", {"index.html": "old home"})
+    try:
+        with pytest.raises(DeployError, match="550"):
+            deploy(settings_for(server), sample_site(tmp_path / "output"))
+        assert remote_tree(server) == {"index.html": b"old home"}
+    finally:
+        server.stop()
+
+
+def test_server_refusing_deletes_keeps_everything_and_says_so(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True, perm="elrawmf")
+    try:
+        output = sample_site(tmp_path / "output")
+        settings = settings_for(server)
+        deploy(settings, output)
+        (output / "rss.xml").unlink()
+        (output / "index.html").write_text("<h1>home 2</h1>")
+        with pytest.raises(DeployError, match="deleting rss.xml: 550"):
+            deploy(settings, output)
+        online = remote_tree(server)
+        assert online["index.html"] == b"<h1>home 2</h1>" and online["rss.xml"] == b"<rss/>"
+        manifest = json.loads((server.root / "site" / MANIFEST_NAME).read_text())
+        assert "rss.xml" in manifest["files"], "the file that could not be deleted is still accounted for"
+    finally:
+        server.stop()
+
+
+def test_server_demanding_tls_session_reuse(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True, require_session_reuse=True)
+    try:
+        output = sample_site(tmp_path / "output")
+        stock = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=str(server.cafile)))
+        stock.connect("127.0.0.1", server.port)
+        stock.auth()
+        stock.login(USER, PASSWORD)
+        stock.prot_p()
+        with pytest.raises(ftplib.Error, match="522"):
+            stock.nlst("/site")  # the server really refuses a data connection without reuse
+        stock.close()
+        deploy(settings_for(server), output)
+        assert remote_tree(server) == local_tree(output)
+    finally:
+        server.stop()
+
+
+def test_untrusted_certificate_is_refused_with_advice(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True)
+    try:
+        settings = load_settings(server.settings(cafile=None), ENV)
+        with pytest.raises(DeployError, match="certificate is not trusted.*FTP_CAFILE"):
+            deploy(settings, sample_site(tmp_path / "output"))
+        assert remote_tree(server) == {}
+    finally:
+        server.stop()
+
+
+def test_plain_server_is_not_used_unless_tls_is_off(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=False)
+    try:
+        settings = load_settings(server.settings(tls="explicit"), ENV)
+        with pytest.raises(DeployError, match="does not offer TLS.*FTP_TLS=off"):
+            deploy(settings, sample_site(tmp_path / "output"))
+    finally:
+        server.stop()
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal(tmp_path: Path) -> None:
+    import io
+
+    server = start_server(tmp_path / "server")
+    try:
+        stream = io.StringIO()
+        deploy(settings_for(server), sample_site(tmp_path / "output"), progress=Progress(stream))
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == 6 and all(line.startswith("uploaded ") for line in lines)
+    finally:
+        server.stop()
+
+
+def test_settings_from_environment_and_netrc(tmp_path: Path) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine ftp.example.org login stuart password from-netrc\n")
+    netrc.chmod(0o600)
+    conf = {"host": "ftp.example.org", "user": "stuart", "remote_dir": "public_html/"}
+    settings = load_settings(conf, {}, netrc_file=netrc)
+    assert (settings.password, settings.remote_dir, settings.tls, settings.port) == (
+        "from-netrc",
+        "/public_html",
+        "explicit",
+        21,
+    )
+    assert "from-netrc" not in repr(settings)
+    env = {"FTP_PASSWORD": "from-env", "FTP_TLS": "implicit", "FTP_USER": "other", "FTP_REMOTE_DIR": "/www"}
+    settings = load_settings(conf, env, netrc_file=netrc)
+    assert (settings.password, settings.user, settings.port, settings.remote_dir) == ("from-env", "other", 990, "/www")
+    with pytest.raises(SettingsError, match="no password for stuart@ftp.example.org"):
+        load_settings(conf, {}, netrc_file=tmp_path / "missing")
+    with pytest.raises(SettingsError, match="FTP_TLS must be one of"):
+        load_settings(conf, {"FTP_PASSWORD": "x", "FTP_TLS": "maybe"})
+
+
+def test_plan_orders_assets_pages_then_home() -> None:
+    local = scan_output(Path(__file__).parent / "fixtures" / "tiny_site")
+    plan = make_plan(local, Manifest())
+    assert [f.path for f in plan.uploads] == ["style.css", "about/index.html", "index.html"]
+
+
+def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True)
+    try:
+        nikola(small_site, "build")
+        env = {
+            **os.environ,
+            "FTP_HOST": "127.0.0.1",
+            "FTP_PORT": str(server.port),
+            "FTP_USER": USER,
+            "FTP_PASSWORD": PASSWORD,
+            "FTP_REMOTE_DIR": "/site",
+            "FTP_CAFILE": str(server.cafile),
+        }
+        import subprocess
+        import sys
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [sys.executable, "-m", "nikola", *args], cwd=small_site, env=env, capture_output=True, text=True
+            )
+
+        dry = run("ftp_deploy", "--dry-run")
+        assert dry.returncode == 0 and "would upload" in dry.stdout and not any((server.root / "site").iterdir())
+        first = run("deploy")
+        assert first.returncode == 0, first.stderr
+        assert remote_tree(server) == local_tree(small_site / "output")
+        again = run("ftp_deploy")
+        assert "0 uploaded" in again.stderr
+        checked = run("ftp_deploy", "--verify")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        bad = subprocess.run(
+            [sys.executable, "-m", "nikola", "ftp_deploy"],
+            cwd=small_site,
+            env={**env, "FTP_PASSWORD": "nope"},
+            capture_output=True,
+            text=True,
+        )
+        assert bad.returncode != 0 and "login refused" in bad.stderr and "Traceback" not in bad.stderr
+        for result in (dry, first, again, checked, bad):
+            assert PASSWORD not in result.stdout + result.stderr
+    finally:
+        server.stop()
