@@ -56,20 +56,22 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 class Faults:
-    """Shared switches that the test flips to make the server misbehave."""
+    """Switches that a test flips to make the server misbehave, and a count of bytes received."""
 
     def __init__(self) -> None:
+        self.received_bytes = 0
         self.drop_after_bytes: int | None = None  # cut data connections of uploads after this many bytes
         self.drop_times = 1  # how many uploads to cut (-1: all)
         self.dropped: list[str] = []
 
 
 def dropping(base: type[DTPHandler], faults: Faults) -> type[DTPHandler]:
-    """A data handler that closes the connection part-way through receiving a file."""
+    """A data handler that counts what it receives and can drop the connection part-way through a file."""
 
     class Dropping(base):
         def recv(self, buffer_size: int) -> bytes:
             chunk = super().recv(buffer_size)
+            faults.received_bytes += len(chunk)
             limit = faults.drop_after_bytes
             if (
                 limit is not None

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ftp_server import PASSWORD, USER, FtpServer, start_server
 
 from plugins.ftp_deploy.connection import DeployError
 from plugins.ftp_deploy.progress import Progress
@@ -21,6 +20,7 @@ from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_sett
 from plugins.ftp_deploy.sync import MANIFEST_NAME, TEMP_SUFFIX, Manifest, deploy, make_plan, scan_output, verify
 
 from conftest import nikola
+from ftp_server import PASSWORD, USER, FtpServer, start_server
 
 ENV = {"FTP_PASSWORD": PASSWORD}
 

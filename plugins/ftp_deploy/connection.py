@@ -22,7 +22,37 @@ class DeployError(Exception):
     """A failure that retrying will not fix; the message is one line for the user."""
 
 
-class SessionReusingFTP_TLS(ftplib.FTP_TLS):
+class RemembersTransferType:
+    """Skips TYPE commands that would not change the transfer type.
+
+    ftplib sends TYPE before every transfer, so a deploy of many small files paid one
+    extra round trip per file for nothing.
+    """
+
+    _transfer_type: str | None = None
+
+    def _typed(self, send: Callable[[str], str], cmd: str) -> str:
+        if cmd.startswith("TYPE "):
+            if cmd == self._transfer_type:
+                return "200 Type unchanged."
+            self._transfer_type = None
+            reply = send(cmd)
+            self._transfer_type = cmd
+            return reply
+        return send(cmd)
+
+    def sendcmd(self, cmd: str) -> str:
+        return self._typed(super().sendcmd, cmd)
+
+    def voidcmd(self, cmd: str) -> str:
+        return self._typed(super().voidcmd, cmd)
+
+
+class PlainFTP(RemembersTransferType, ftplib.FTP):
+    """Unencrypted FTP, only when FTP_TLS=off."""
+
+
+class SessionReusingFTP_TLS(RemembersTransferType, ftplib.FTP_TLS):
     """FTP_TLS whose data connections resume the control connection's TLS session.
 
     Servers such as vsftpd (require_ssl_reuse, on by default) refuse data connections
@@ -88,7 +118,7 @@ def describe(error: BaseException) -> str:
 def open_connection(settings: DeploySettings) -> ftplib.FTP:
     """Connect, secure and log in as `settings` says; raise DeployError on a refusal."""
     if settings.tls == "off":
-        ftp: ftplib.FTP = ftplib.FTP(timeout=settings.timeout)
+        ftp: ftplib.FTP = PlainFTP(timeout=settings.timeout)
     else:
         context = ssl.create_default_context(cafile=settings.cafile)
         kind = ImplicitFTP_TLS if settings.tls == "implicit" else SessionReusingFTP_TLS

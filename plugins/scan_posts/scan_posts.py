@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import nbformat
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
 from nikola.utils import LOGGER, to_datetime
 
@@ -56,6 +55,8 @@ def notebook_metadata(path: Path) -> dict:
         raise SourceError(f"{path}: not a Jupyter notebook (no list of 'cells')")
     if notebook.get("nbformat") != 4:
         raise SourceError(f"{path}: nbformat {notebook.get('nbformat')!r} is not supported; save it as version 4")
+    import nbformat  # imported here: its schema validator is slow to load and only builds need it
+
     try:
         nbformat.validate(nbformat.from_dict(notebook))
     except nbformat.ValidationError as error:

@@ -1,0 +1,1 @@
+"""Benchmarks: each script prints a table and, with --write, records it in README.md."""
