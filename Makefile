@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: build test serve deploy lint lock clean
+.PHONY: build test re-execute serve deploy lint lock clean
 
 build: $(VENV)/.site-installed
 	$(BIN)/nikola build -n $(JOBS)
@@ -12,6 +12,10 @@ build: $(VENV)/.site-installed
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Run every post marked `.. execute: true` again, ignoring the cache of earlier results.
+re-execute: $(VENV)/.site-installed
+	NOTEBOOK_REEXECUTE=1 $(BIN)/nikola build -n $(JOBS)
 
 serve: $(VENV)/.site-installed
 	$(BIN)/nikola auto

@@ -39,6 +39,15 @@ ONE_FILE_POSTS = False  # `nikola new_post` writes NAME.meta beside the notebook
 # nbconvert's configuration (traitlets form).
 IPYNB_CONFIG = {}
 
+# --- Executing notebooks (plugins/execute_notebooks) ------------------------
+# A post with `.. execute: true` is run at build time and shows fresh outputs; results are
+# cached by code, kernel and lock file, so unchanged posts never start a kernel.
+# `make re-execute` ignores the cache; deleting cache/ is always safe.
+EXECUTE_NOTEBOOKS = False  # the default for posts that do not say
+EXECUTE_TIMEOUT = 120  # seconds a single cell may run
+EXECUTE_CACHE = "cache/executed"
+EXECUTE_ENVIRONMENT_FILES = ["requirements/site.lock"]  # a change here re-executes every post
+
 # --- Look ------------------------------------------------------------------
 THEME = "notebook-blog"
 THEME_COLOR = "#1f5f8b"

@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins")
+SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "requirements")
 NIKOLA = [sys.executable, "-m", "nikola"]
 
 

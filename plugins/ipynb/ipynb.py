@@ -23,6 +23,8 @@ from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, makedirs
 
+from plugins.execute_notebooks.execution import executed_copy, post_executes
+
 if TYPE_CHECKING:
     from nbconvert.exporters import HTMLExporter
     from nbformat import NotebookNode
@@ -91,6 +93,20 @@ class CompileIPynb(PageCompiler):
     supports_metadata = True
     _exporter: HTMLExporter | None = None
 
+    def set_site(self, site) -> None:
+        super().set_site(site)
+        # Nikola re-renders a post when its compiler's config_dependencies change; stock
+        # Nikola leaves IPYNB_CONFIG out, so changing how notebooks render changed nothing.
+        self.config_dependencies = [
+            json.dumps([SITE_DEFAULTS, site.config["IPYNB_CONFIG"]], sort_keys=True, default=str)
+        ]
+
+    def register_extra_dependencies(self, post) -> None:
+        """Posts that run at build time render from their executed copy, so they depend on it."""
+        super().register_extra_dependencies(post)
+        if post_executes(post, self.site.config):
+            post.add_dependency(str(executed_copy(post, self.site.config)), "fragment")
+
     def exporter(self) -> HTMLExporter:
         """The process's exporter, built on first use (after doit has forked its workers)."""
         if self._exporter is None:
@@ -108,7 +124,9 @@ class CompileIPynb(PageCompiler):
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
 
     def compile(self, source: str, dest: str, is_two_file=False, post=None, lang=None) -> None:
-        """Render the notebook at `source` into `dest`."""
+        """Render the notebook at `source` (or its executed copy) into `dest`."""
+        if post is not None and post_executes(post, self.site.config):
+            source = str(executed_copy(post, self.site.config))
         with open(source, encoding="utf-8-sig") as stream:
             html, shortcode_deps = self.compile_string(stream.read(), source, is_two_file, post, lang)
         makedirs(os.path.dirname(dest))

@@ -1,0 +1,1 @@
+"""Run notebook posts at build time, with a cache; see execution.py."""

@@ -1,0 +1,182 @@
+"""Posts marked `.. execute: true` run at build time in a real kernel, with a cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from lxml import html
+
+from plugins.execute_notebooks.execution import ExecutionError, cache_key, wants_execution
+
+from conftest import NIKOLA
+
+META = ".. title: {title}\n.. slug: {slug}\n.. date: 2024-05-06 07:08:09 UTC\n.. tags: t\n.. description: d\n"
+
+
+@pytest.fixture
+def kernel_env(tmp_path: Path) -> dict:
+    """Environment with a 'counting' kernel: the real ipykernel, logging each start to a file."""
+    starts = tmp_path / "kernel-starts.log"
+    launcher = tmp_path / "counting_kernel.py"
+    launcher.write_text(
+        textwrap.dedent(f"""
+            import runpy, sys
+            with open({str(starts)!r}, "a") as log:
+                log.write("start\\n")
+            sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
+            runpy.run_module("ipykernel_launcher", run_name="__main__")
+        """)
+    )
+    spec = tmp_path / "jupyter" / "kernels" / "counting"
+    spec.mkdir(parents=True)
+    spec.joinpath("kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, str(launcher), "-f", "{connection_file}"],
+                "display_name": "Counting Python",
+                "language": "python",
+            }
+        )
+    )
+    return {**os.environ, "JUPYTER_PATH": str(tmp_path / "jupyter"), "STARTS": str(starts)}
+
+
+def kernel_starts(env: dict) -> int:
+    path = Path(env["STARTS"])
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def write_post(site: Path, name: str, cells: list[tuple[str, str, list[str]]], kernel: str = "counting") -> Path:
+    """A notebook post with `.. execute: true`; cells are (type, source, tags)."""
+    notebook = {
+        "cells": [
+            {"cell_type": kind, "id": f"c{number}", "metadata": {"tags": tags}, "source": source}
+            | ({"outputs": [], "execution_count": None} if kind == "code" else {})
+            for number, (kind, source, tags) in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": kernel, "display_name": kernel, "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = site / "posts" / f"{name}.ipynb"
+    path.write_text(json.dumps(notebook, indent=1))
+    (site / "posts" / f"{name}.meta").write_text(META.format(title=name, slug=name) + ".. execute: true\n")
+    return path
+
+
+def build(site: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*NIKOLA, "build", *args], cwd=site, env=env, capture_output=True, text=True, timeout=600)
+
+
+def page_text(site: Path, slug: str) -> str:
+    return html.fromstring((site / "output/posts" / slug / "index.html").read_bytes()).text_content()
+
+
+def test_outputs_are_fresh_cached_and_only_code_edits_rerun(small_site: Path, kernel_env: dict) -> None:
+    source = write_post(small_site, "sums", [("markdown", "Adding up.", []), ("code", "print(6 * 7)", [])])
+    original = source.read_bytes()
+
+    first = build(small_site, kernel_env)
+    assert first.returncode == 0, first.stderr
+    assert "42" in page_text(small_site, "sums") and kernel_starts(kernel_env) == 1
+    assert source.read_bytes() == original, "the build never writes to the source notebook"
+
+    build(small_site, kernel_env)
+    assert kernel_starts(kernel_env) == 1, "an unchanged post starts no kernel"
+
+    notebook = json.loads(original)
+    notebook["cells"][0]["source"] = "Adding up, reworded."
+    source.write_text(json.dumps(notebook))
+    assert build(small_site, kernel_env).returncode == 0
+    assert "Adding up, reworded." in page_text(small_site, "sums")
+    assert kernel_starts(kernel_env) == 1, "a markdown edit starts no kernel"
+
+    notebook["cells"][1]["source"] = "print(6 * 8)"
+    source.write_text(json.dumps(notebook))
+    assert build(small_site, kernel_env).returncode == 0
+    assert "48" in page_text(small_site, "sums") and kernel_starts(kernel_env) == 2
+
+
+def test_forced_re_execution_ignores_the_cache(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "sums", [("code", "print(1 + 1)", [])])
+    build(small_site, kernel_env)
+    result = build(small_site, {**kernel_env, "NOTEBOOK_REEXECUTE": "1"})
+    assert result.returncode == 0 and kernel_starts(kernel_env) == 2
+
+
+def test_parallel_build_executes_posts_concurrently(small_site: Path, kernel_env: dict) -> None:
+    for name in ("one", "two"):
+        write_post(small_site, name, [("code", f"print('{name} done')", [])])
+    result = build(small_site, kernel_env, "-n", "2")
+    assert result.returncode == 0, result.stderr
+    assert "one done" in page_text(small_site, "one") and "two done" in page_text(small_site, "two")
+    assert kernel_starts(kernel_env) == 2
+
+
+def test_a_raising_cell_stops_that_post_with_its_traceback(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "boom", [("markdown", "Dividing.", []), ("code", "x = 1\n1 / 0", [])])
+    result = build(small_site, kernel_env)
+    assert result.returncode != 0
+    assert "posts/boom.ipynb: cell 2 ('x = 1') raised ZeroDivisionError: division by zero" in result.stderr
+    assert "----> 2 1 / 0" in result.stderr, "the notebook's traceback is shown"
+    assert 'File "/' not in result.stderr, "no Python traceback of the build itself"
+    assert not (small_site / "output/posts/boom/index.html").exists(), "no page is written for the failed post"
+
+
+def test_raises_exception_tag_shows_the_error_as_output(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "expected", [("code", "1 / 0", ["raises-exception"]), ("code", "print('after')", [])])
+    result = build(small_site, kernel_env)
+    assert result.returncode == 0, result.stderr
+    text = page_text(small_site, "expected")
+    assert "ZeroDivisionError" in text and "after" in text
+
+
+def test_a_hung_cell_times_out(small_site: Path, kernel_env: dict) -> None:
+    with (small_site / "conf.py").open("a") as conf:
+        conf.write("\nEXECUTE_TIMEOUT = 2\n")
+    write_post(small_site, "slow", [("code", "import time\ntime.sleep(60)", [])])
+    result = build(small_site, kernel_env)
+    assert result.returncode != 0
+    assert "posts/slow.ipynb: cell 1 ('import time') did not finish within 2 s" in result.stderr
+
+
+def test_a_missing_kernel_is_named(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "nokernel", [("code", "print(1)", [])], kernel="julia-9.9")
+    result = build(small_site, kernel_env)
+    assert result.returncode != 0
+    assert "posts/nokernel.ipynb: kernel 'julia-9.9' is not installed" in result.stderr
+
+
+def test_execute_flag_words() -> None:
+    assert wants_execution(None, True) and not wants_execution(None, False)
+    assert wants_execution("yes", False) and wants_execution(True, False) and not wants_execution("False", True)
+    with pytest.raises(ExecutionError, match="neither true nor false"):
+        wants_execution("sometimes", False)
+
+
+def test_cache_key_ignores_markdown_but_not_code_kernel_or_lock(tmp_path: Path) -> None:
+    import nbformat
+
+    lock = tmp_path / "site.lock"
+    lock.write_text("nikola==1\n")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("prose"), nbformat.v4.new_code_cell("print(1)")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    key = cache_key(notebook, [lock])
+    notebook.cells[0].source = "other prose"
+    assert cache_key(notebook, [lock]) == key
+    notebook.cells[1].source = "print(2)"
+    assert cache_key(notebook, [lock]) != key
+    notebook.cells[1].source = "print(1)"
+    notebook.metadata.kernelspec.name = "other"
+    assert cache_key(notebook, [lock]) != key
+    notebook.metadata.kernelspec.name = "python3"
+    lock.write_text("nikola==2\n")
+    assert cache_key(notebook, [lock]) != key
