@@ -32,9 +32,17 @@ MARKDOWN_EXTENSIONS = [
     "markdown.extensions.codehilite",
     "markdown.extensions.extra",
     "markdown.extensions.toc",
+    "pymdownx.arithmatex",  # keeps $...$ maths intact for the mathml filter below
 ]
+MARKDOWN_EXTENSION_CONFIGS = {DEFAULT_LANG: {"pymdownx.arithmatex": {"generic": True}}}
+# Maths becomes MathML at build time (plugins/mathml): no MathJax, nothing from a CDN.
+FILTERS = {".html": ["mathml"]}
 FILES_FOLDERS = {"files": ""}
 ONE_FILE_POSTS = False  # `nikola new_post` writes NAME.meta beside the notebook
+# Under each notebook post: "Download notebook", reading time, and "Open in Binder/Colab"
+# links once the notebooks are in a public GitHub repository (e.g. "Cadair/blog").
+NOTEBOOK_REPOSITORY = {"github": "", "branch": "main"}
+SHOW_SOURCELINK = False  # the "Download notebook" link replaces Nikola's "Source"
 # Notebook-rendering options live in plugins/ipynb; anything here is merged into
 # nbconvert's configuration (traitlets form).
 IPYNB_CONFIG = {}
@@ -51,18 +59,23 @@ EXECUTE_ENVIRONMENT_FILES = ["requirements/site.lock"]  # a change here re-execu
 # --- Look ------------------------------------------------------------------
 THEME = "notebook-blog"
 THEME_COLOR = "#1f5f8b"
+FAVICONS = (("icon", "/favicon.svg", "any"),)
 CODE_COLOR_SCHEME = "friendly"  # Pygments style for notebook and Markdown code
 # The theme ships its own notebook styles, scoped to notebook content, instead of
 # Nikola's ipython.min.css that restyles every <code> on the site.
 GLOBAL_CONTEXT = {"needs_ipython_css": False}
 NAVIGATION_LINKS = {
     DEFAULT_LANG: (
+        ("/search/", "Search"),
         ("/archive.html", "Archive"),
         ("/categories/", "Tags"),
         ("/about/", "About"),
         ("/rss.xml", "RSS"),
     ),
 }
+
+# Link previews: Open Graph is on by default; Twitter/Mastodon cards too.
+TWITTER_CARD = {"use_twitter_cards": True, "card": "summary"}
 
 # --- Index pages and feeds -------------------------------------------------
 INDEX_TEASERS = True  # index pages stop at <!-- TEASER_END -->

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nikola import shortcodes
@@ -24,6 +26,7 @@ from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, makedirs
 
 from plugins.execute_notebooks.execution import executed_copy, post_executes
+from plugins.ipynb.images import extract_images, image_names
 
 if TYPE_CHECKING:
     from nbconvert.exporters import HTMLExporter
@@ -32,12 +35,21 @@ if TYPE_CHECKING:
 
 PYTHON3_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-# Readers of a blog rarely need In [n]: prompts; the markup stays lean without them.
+TEMPLATES = str(Path(__file__).with_name("templates"))
 SITE_DEFAULTS = {
     "TemplateExporter": {
-        "template_file": "classic/base.html.j2",
+        "extra_template_paths": [TEMPLATES],
+        "template_file": "notebook_blog.html.j2",
+        # Readers of a blog rarely need In [n]: prompts; the markup stays lean without them.
         "exclude_input_prompt": True,
         "exclude_output_prompt": True,
+    },
+    # The cell tags Jupyter Book and MyST use to leave parts of a notebook off the page.
+    "TagRemovePreprocessor": {
+        "enabled": True,
+        "remove_cell_tags": ["remove-cell"],
+        "remove_input_tags": ["remove-input"],
+        "remove_all_outputs_tags": ["remove-output"],
     },
 }
 
@@ -66,11 +78,30 @@ def use_ipython_lexer(notebook: NotebookNode) -> None:
         info["pygments_lexer"] = "ipython"
 
 
-def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode) -> str:
+def reading_minutes(notebook: NotebookNode, words_per_minute: int = 220) -> int:
+    """Minutes to read the notebook's prose and code at an unhurried pace."""
+    words = sum(len(cell.source.split()) for cell in notebook.cells if cell.cell_type in ("markdown", "code"))
+    return max(1, round(words / words_per_minute))
+
+
+def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, repository: dict) -> str:
+    """Links under the title: download, Binder and Colab (when conf.py names the repository), reading time."""
+    links = [f'<a href="{download}" download>Download notebook</a>']
+    github, branch = repository.get("github"), repository.get("branch", "main")
+    if github:
+        binder = f"https://mybinder.org/v2/gh/{github}/{branch}?labpath={notebook_path}"
+        colab = f"https://colab.research.google.com/github/{github}/blob/{branch}/{notebook_path}"
+        links.append(f'<a href="{binder}">Open in Binder</a>')
+        links.append(f'<a href="{colab}">Open in Colab</a>')
+    links.append(f"<span>{reading_minutes(notebook)} min read</span>")
+    return '<p class="nb-tools">' + " ".join(links) + "</p>"
+
+
+def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "") -> str:
     """Render a notebook's cells as an HTML fragment wrapped for the theme."""
     use_ipython_lexer(notebook)
     body, _resources = exporter.from_notebook_node(notebook)
-    return f'<div class="nb">\n{body}\n</div>'
+    return f'{header}<div class="nb">\n{body}\n</div>'
 
 
 def new_notebook(markdown: str) -> NotebookNode:
@@ -120,13 +151,41 @@ class CompileIPynb(PageCompiler):
         import nbformat
 
         data, codes = shortcodes.extract_shortcodes(data)
-        html = notebook_to_html(self.exporter(), nbformat.reads(data, nbformat.NO_CONVERT))
+        notebook = nbformat.reads(data, nbformat.NO_CONVERT)
+        header = ""
+        if post is not None:
+            folder, url = self.image_location(post, lang)
+            extract_images(notebook, folder, url)
+            repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
+            header = tools_bar(notebook, post.source_link(lang), post.source_path, repository)
+        html = notebook_to_html(self.exporter(), notebook, header)
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
+
+    def image_location(self, post, lang: str | None) -> tuple[Path, str]:
+        """The post's output folder and its URL from the site root: images live beside the page."""
+        folder = posixpath.dirname(post.destination_path(lang or LocaleBorg().current_lang))
+        return Path(self.site.config["OUTPUT_FOLDER"], folder), f"/{folder}/" if folder else "/"
+
+    def rendered_source(self, post) -> str:
+        """The executed copy for posts run at build time, else the notebook itself."""
+        if post_executes(post, self.site.config):
+            return str(executed_copy(post, self.site.config))
+        return post.source_path
+
+    def get_extra_targets(self, post, lang: str, dest: str) -> list[str]:
+        """The image files compile() writes, so doit knows them (and `nikola check` does not call them orphans)."""
+        try:
+            with open(self.rendered_source(post), encoding="utf-8-sig") as stream:
+                notebook = json.load(stream)
+        except FileNotFoundError:
+            return []  # an executed copy not made yet: its images are declared on the next build
+        folder, _url = self.image_location(post, lang)
+        return [str(folder / name) for name in sorted(image_names(notebook))]
 
     def compile(self, source: str, dest: str, is_two_file=False, post=None, lang=None) -> None:
         """Render the notebook at `source` (or its executed copy) into `dest`."""
-        if post is not None and post_executes(post, self.site.config):
-            source = str(executed_copy(post, self.site.config))
+        if post is not None:
+            source = self.rendered_source(post)
         with open(source, encoding="utf-8-sig") as stream:
             html, shortcode_deps = self.compile_string(stream.read(), source, is_two_file, post, lang)
         makedirs(os.path.dirname(dest))

@@ -1,0 +1,1 @@
+"""The notebook compiler; see ipynb.py."""
