@@ -60,8 +60,8 @@ def test_post_page_shows_its_metadata(built_site: Path, name: str) -> None:
 @pytest.mark.parametrize("name", POST_NAMES)
 def test_post_has_highlighted_code_and_its_outputs(built_site: Path, name: str) -> None:
     doc = page(built_site, f"posts/{post_meta(name)['slug']}/index.html")
-    notebook = doc.xpath("//div[@class='nb']")
-    assert len(notebook) == 1, "notebook content is wrapped once in div.nb"
+    notebook = doc.xpath("//div[@class='nb-body']")
+    assert len(notebook) == 1, "notebook content is wrapped once in div.nb-body"
     code = notebook[0].xpath(".//div[contains(@class, 'input_area')]//pre")
     assert code, "code cells are rendered"
     assert notebook[0].xpath(".//div[contains(@class, 'input_area')]//pre/span[@class]"), (
@@ -158,6 +158,6 @@ def test_notebook_styles_do_not_leak(built_site: Path) -> None:
     css = (ROOT / "themes/notebook-blog/assets/css/notebook.css").read_text()
     rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", rules) for s in block.split(",")]
-    assert selectors and all(s.startswith(".nb ") for s in selectors), [
-        s for s in selectors if not s.startswith(".nb ")
+    assert selectors and all(s.startswith(".nb-body ") for s in selectors), [
+        s for s in selectors if not s.startswith(".nb-body ")
     ]

@@ -7,7 +7,7 @@ wins) and changes four things:
   that render nothing (`nikola ftp_deploy`, `nikola check`) start quickly;
 - one nbconvert exporter per process instead of one per notebook, so Jinja compiles
   nbconvert's templates once rather than for every post;
-- the notebook is wrapped in `<div class="nb">`, which the theme's notebook styles are
+- the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles are
   scoped to, so they never restyle the rest of the page;
 - `nikola new_post -f ipynb` works without a Jupyter kernel installed in the build
   environment: the new notebook names the standard Python 3 kernel.
@@ -101,7 +101,7 @@ def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str
     """Render a notebook's cells as an HTML fragment wrapped for the theme."""
     use_ipython_lexer(notebook)
     body, _resources = exporter.from_notebook_node(notebook)
-    return f'{header}<div class="nb">\n{body}\n</div>'
+    return f'{header}<div class="nb-body">\n{body}\n</div>'
 
 
 def new_notebook(markdown: str) -> NotebookNode:
