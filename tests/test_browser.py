@@ -177,7 +177,16 @@ def test_cell_tags(browser: Browser, site_url: str) -> None:
     page.locator("details.nb-fold", has_text="quokkafrobnicate").locator("summary").click()
     assert page.get_by_text("FOLDED-OUTPUT quokkafrobnicate").is_visible()
 
-    assert page.locator(".code_cell").count() == 5, "the empty code cell is dropped, the removed one too"
+    assert page.locator(".code_cell").count() == 6, "the empty code cell is dropped, the removed one too"
+    page.close()
+
+
+def test_ansi_tracebacks_are_coloured(browser: Browser, site_url: str) -> None:
+    page, _ = open_page(browser, site_url, "/posts/cell-tags/")
+    error = page.locator(".output_error")
+    assert "ZeroDivisionError" in error.inner_text() and "[0;31m" not in error.inner_text()
+    red = error.locator(".ansi-red-fg").first
+    assert red.evaluate("el => getComputedStyle(el).color") != error.evaluate("el => getComputedStyle(el).color")
     page.close()
 
 

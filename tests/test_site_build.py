@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -68,6 +69,39 @@ def test_post_has_highlighted_code_and_its_outputs(built_site: Path, name: str) 
         "code is highlighted by Pygments"
     )
     assert notebook[0].xpath(".//div[contains(@class, 'output_text')]/pre"), "text outputs are rendered"
+
+
+def test_post_head_describes_it_for_search_engines_and_link_previews(built_site: Path) -> None:
+    doc = page(built_site, "posts/fibonacci/index.html")
+    assert doc.xpath("string(//meta[@property='og:title']/@content)") == "The Fibonacci sequence"
+    assert doc.xpath("string(//meta[@name='twitter:card']/@content)") == "summary"
+    (ld,) = doc.xpath("//script[@type='application/ld+json']/text()")
+    data = json.loads(ld)
+    assert data["@type"] == "BlogPosting" and data["headline"] == "The Fibonacci sequence"
+    assert data["url"] == "https://blog.example.org/posts/fibonacci/" and data["datePublished"].startswith("2015-06-22")
+
+
+def test_notebook_tools_bar(built_site: Path) -> None:
+    doc = page(built_site, "posts/fibonacci/index.html")
+    (bar,) = doc.xpath("//p[@class='nb-tools']")
+    download = bar.xpath("string(a[@download]/@href)")
+    assert (built_site / "output/posts/fibonacci" / download).is_file(), "the notebook can be downloaded"
+    assert re.search(r"\d+ min read", bar.text_content())
+    assert not doc.xpath("//script[contains(@src, 'mathjax')]")
+
+
+def test_binder_and_colab_links_when_the_repository_is_named() -> None:
+    import nbformat
+
+    ipynb = load_plugin("ipynb")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("word " * 440)])
+    bar = ipynb.tools_bar(
+        notebook, "/posts/x/index.ipynb", "posts/x.ipynb", {"github": "Cadair/blog", "branch": "main"}
+    )
+    assert 'href="https://mybinder.org/v2/gh/Cadair/blog/main?labpath=posts/x.ipynb"' in bar
+    assert 'href="https://colab.research.google.com/github/Cadair/blog/blob/main/posts/x.ipynb"' in bar
+    assert "2 min read" in bar
+    assert "Binder" not in ipynb.tools_bar(notebook, "/x.ipynb", "posts/x.ipynb", {"github": ""})
 
 
 def test_fibonacci_has_a_table_and_a_figure(built_site: Path) -> None:
