@@ -85,6 +85,8 @@ GENERATE_RSS = True
 GENERATE_ATOM = True
 CREATE_SINGLE_ARCHIVE = True  # one /archive.html listing every post
 FEED_LINKS_APPEND_QUERY = False
+# Nikola's default adds "(N min remaining to read)", which costs a parse of every post.
+FEED_READ_MORE_LINK = '<p><a href="{link}">{read_more}…</a></p>'
 
 # --- Footer and licence ----------------------------------------------------
 LICENSE = (
