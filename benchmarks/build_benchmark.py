@@ -1,0 +1,179 @@
+"""Build speed: this site against stock Nikola and against the floor, on the same posts.
+
+For each N, benchmarks/generate_posts.py writes N notebook posts into
+(a) a copy of this site (its conf.py, theme and plugins; the blog's own posts left out) and
+(b) stock Nikola: `nikola init` with the ipynb compiler added to POSTS, nothing else changed.
+Each is timed for a full build, a no-op rebuild, a rebuild after editing one markdown cell
+of one post, and a full build with `-n 2`; the peak memory of the full build is recorded.
+The floor is one Python process doing only the unavoidable work for the same notebooks:
+parse the JSON, render the markdown (mistune), highlight the code (Pygments), write HTML.
+Seconds are medians of --runs runs.
+
+Quarto is not measured: `pip install quarto-cli` builds from a source package that
+downloads the Quarto binary from GitHub, which the network here refuses.
+
+    .venv/bin/python benchmarks/build_benchmark.py [--posts 20 100 400] [--runs 3] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from benchmarks.generate_posts import write_posts  # noqa: E402
+from benchmarks.report import replace_section  # noqa: E402
+
+from conftest import copy_site  # noqa: E402
+
+SCENARIOS = ("full", "no-op", "one edit", "full, -n 2")
+STATE = ("output", "cache", ".doit.db", ".doit.db.dat", ".doit.db.dir", ".doit.db.bak", ".doit.db.db")
+
+
+def our_site(folder: Path, count: int) -> Path:
+    site = copy_site(folder, posts=())
+    write_posts(site / "posts", count)
+    return site
+
+
+def stock_site(folder: Path, count: int) -> Path:
+    subprocess.run([sys.executable, "-m", "nikola", "init", "-q", str(folder)], check=True, capture_output=True)
+    conf = folder / "conf.py"
+    conf.write_text(
+        conf.read_text().replace("POSTS = (\n", 'POSTS = (\n    ("posts/*.ipynb", "posts", "post.tmpl"),\n', 1)
+    )
+    write_posts(folder / "posts", count)
+    return folder
+
+
+def clean(site: Path) -> None:
+    for name in STATE:
+        path = site / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def build(site: Path, *args: str) -> tuple[float, int]:
+    """Seconds and peak resident memory (MB) of one `nikola build`."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "nikola", "build", *args],
+        cwd=site,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"build failed in {site}:\n{result.stderr[-2000:]}")
+    return seconds, int(result.stderr.strip().splitlines()[-1]) // 1024
+
+
+def edit_one_post(site: Path, run: int) -> None:
+    path = sorted((site / "posts").glob("*.ipynb"))[0]
+    notebook = json.loads(path.read_text())
+    notebook["cells"][0]["source"] += f" Edited in run {run}."
+    path.write_text(json.dumps(notebook, indent=1))
+
+
+def measure(site: Path, runs: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {scenario: [] for scenario in SCENARIOS}
+    memory = []
+    for run in range(runs):
+        clean(site)
+        seconds, peak = build(site)
+        samples["full"].append(seconds)
+        memory.append(peak)
+        samples["no-op"].append(build(site)[0])
+        edit_one_post(site, run)
+        samples["one edit"].append(build(site)[0])
+        clean(site)
+        samples["full, -n 2"].append(build(site, "-n", "2")[0])
+    result = {scenario: statistics.median(values) for scenario, values in samples.items()}
+    result["memory"] = max(memory)
+    return result
+
+
+def floor(posts: Path) -> float:
+    """Only the unavoidable work: read, render markdown, highlight code, write HTML."""
+    import mistune
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+
+    markdown = mistune.create_markdown()
+    lexer, formatter = get_lexer_by_name("ipython"), HtmlFormatter()
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        for path in sorted(posts.glob("*.ipynb")):
+            notebook = json.loads(path.read_text())
+            parts = []
+            for cell in notebook["cells"]:
+                if cell["cell_type"] == "markdown":
+                    parts.append(markdown(cell["source"]))
+                else:
+                    parts.append(highlight(cell["source"], lexer, formatter))
+                    for output in cell.get("outputs", []):
+                        parts.append(output.get("text") or output.get("data", {}).get("text/html", ""))
+            Path(out, path.stem + ".html").write_text("\n".join(parts))
+        return time.perf_counter() - started
+
+
+def benchmark(counts: list[int], runs: int) -> str:
+    lines = [
+        "| posts | build | stock Nikola, s | this site, s | this / stock | s per post | floor, s | this / floor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    memory_lines = ["| posts | stock Nikola, peak MB | this site, peak MB |", "|---|---|---|"]
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix=f"build-bench-{count}-") as temp:
+            stock = measure(stock_site(Path(temp) / "stock", count), runs)
+            ours_site = our_site(Path(temp) / "ours", count)
+            ours = measure(ours_site, runs)
+            bottom = statistics.median(floor(ours_site / "posts") for _ in range(runs))
+        for scenario in SCENARIOS:
+            ratio_floor = f"{ours[scenario] / bottom:.1f}x" if scenario.startswith("full") else "-"
+            floor_text = f"{bottom:.1f}" if scenario.startswith("full") else "-"
+            ratio_stock = ours[scenario] / stock[scenario]
+            lines.append(
+                f"| {count} | {scenario} | {stock[scenario]:.1f} | {ours[scenario]:.1f} | {ratio_stock:.2f}x "
+                f"| {ours[scenario] / count:.3f} | {floor_text} | {ratio_floor} |"
+            )
+        memory_lines.append(f"| {count} | {stock['memory']} | {ours['memory']} |")
+        print(lines[-4:], memory_lines[-1], sep="\n", flush=True)
+    return "\n".join(lines) + "\n\nPeak memory of a full build (`/usr/bin/time -f %M`):\n\n" + "\n".join(memory_lines)
+
+
+READING = """
+Goals from the build-speed issue at N = 400: full build at most 0.15x stock, no-op at most
+2 s, one edit at most 3 s, full build within 2x the floor, under 500 MB. See the closing
+notes of that issue for where the remaining time goes.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, nargs="+", default=[20, 100, 400])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
+    args = parser.parse_args()
+    table = benchmark(args.posts, args.runs)
+    print(table)
+    if args.write:
+        posts = " ".join(map(str, args.posts))
+        command = f"`.venv/bin/python benchmarks/build_benchmark.py --posts {posts} --runs {args.runs}`"
+        replace_section("Build speed", table, command, READING)
+
+
+if __name__ == "__main__":
+    main()
