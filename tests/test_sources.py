@@ -78,3 +78,13 @@ def test_new_post_creates_a_notebook_that_builds(small_site: Path) -> None:
     nikola(small_site, "build")
     doc = html.fromstring((small_site / "output/posts/fresh-from-new_post/index.html").read_bytes())
     assert doc.xpath("string(//h1[contains(@class, 'entry-title')]/a)") == "Fresh from new_post"
+
+
+def test_changing_notebook_rendering_settings_rebuilds_notebook_posts(small_site: Path) -> None:
+    nikola(small_site, "build")
+    page = small_site / "output/posts/welcome/index.html"
+    assert "input_prompt" not in page.read_text()
+    with (small_site / "conf.py").open("a") as conf:
+        conf.write('\nIPYNB_CONFIG = {"TemplateExporter": {"exclude_input_prompt": False}}\n')
+    nikola(small_site, "build")
+    assert "input_prompt" in page.read_text(), "the post was rendered again with the new settings"

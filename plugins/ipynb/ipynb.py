@@ -1,14 +1,15 @@
 """Jupyter notebooks as posts.
 
-Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
-wins) and changes four things:
+Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy wins):
 
-- nbconvert is imported on first use, not when Nikola loads its plugins, so commands
-  that render nothing (`nikola ftp_deploy`, `nikola check`) start quickly;
-- one nbconvert exporter per process instead of one per notebook, so Jinja compiles
-  nbconvert's templates once rather than for every post;
-- the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles are
-  scoped to, so they never restyle the rest of the page;
+- rendering: one lean nbconvert exporter per process (templates compiled once, no
+  BeautifulSoup or bleach pass, cached Pygments lexers), with our template
+  (templates/notebook_blog.html.j2: cell tags, folding, lazy images, no empty cells);
+- the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
+  are scoped to, under a bar of links (download, Binder, Colab) and the reading time;
+- figures become files beside the post (images.py); posts run at build time are
+  rendered from their executed copy (plugins/execute_notebooks);
+- nbconvert is imported on first use, so commands that render nothing start quickly;
 - `nikola new_post -f ipynb` works without a Jupyter kernel installed in the build
   environment: the new notebook names the standard Python 3 kernel.
 """
@@ -190,9 +191,9 @@ class CompileIPynb(PageCompiler):
         super().set_site(site)
         # Nikola re-renders a post when its compiler's config_dependencies change; stock
         # Nikola leaves IPYNB_CONFIG out, so changing how notebooks render changed nothing.
-        self.config_dependencies = [
-            json.dumps([SITE_DEFAULTS, site.config["IPYNB_CONFIG"]], sort_keys=True, default=str)
-        ]
+        template = Path(TEMPLATES, "notebook_blog.html.j2").read_text(encoding="utf-8")
+        settings = [SITE_DEFAULTS, site.config["IPYNB_CONFIG"], site.config.get("NOTEBOOK_REPOSITORY", {}), template]
+        self.config_dependencies = [json.dumps(settings, sort_keys=True, default=str)]
 
     def register_extra_dependencies(self, post) -> None:
         """Posts that run at build time render from their executed copy, so they depend on it."""
