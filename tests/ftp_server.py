@@ -125,12 +125,27 @@ class FtpServer:
         self.thread.join(timeout=10)
 
 
+def refusing_rename_over(base: type[FTPHandler]) -> type[FTPHandler]:
+    """A handler that, like IIS, will not rename onto a name that already exists."""
+
+    class NoRenameOver(base):
+        def ftp_RNTO(self, path: str):
+            if self._rnfr and Path(path).exists():
+                self._rnfr = None
+                self.respond("550 Cannot create a file when that file already exists.")
+                return None
+            return super().ftp_RNTO(path)
+
+    return NoRenameOver
+
+
 def start_server(
     folder: Path,
     tls: bool = False,
     perm: str = FULL,
     require_session_reuse: bool = False,
     faults: Faults | None = None,
+    rename_over: bool = True,
 ) -> FtpServer:
     """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
     root = folder / "root"
@@ -156,6 +171,8 @@ def start_server(
     else:
         attributes["dtp_handler"] = dropping(DTPHandler, faults)
         handler = type("Handler", (FTPHandler,), attributes)
+    if not rename_over:
+        handler = refusing_rename_over(handler)
     server = FTPServer(("127.0.0.1", 0), handler)
     port = server.address[1]
     stop_event = threading.Event()

@@ -216,6 +216,20 @@ def test_interrupted_deploy_keeps_the_old_site_and_the_rerun_converges(server: F
     assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}")), "the rerun cleaned up the leftovers"
 
 
+def test_server_that_will_not_rename_over_a_file(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", tls=True, rename_over=False)
+    try:
+        output = sample_site(tmp_path / "output")
+        settings = settings_for(server)
+        deploy(settings, output)
+        (output / "index.html").write_text("<h1>home, second edition</h1>")
+        _, summary = deploy(settings, output)
+        assert summary.uploaded == 1
+        assert remote_tree(server) == local_tree(output), "no temporary or set-aside file is left"
+    finally:
+        server.stop()
+
+
 def test_verify_names_a_file_changed_behind_our_back(server: FtpServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)

@@ -189,9 +189,18 @@ def store(ftp: ftplib.FTP, target: str, data: Callable[[], io.BufferedIOBase]) -
     try:
         ftp.rename(temporary, target)
     except ftplib.error_perm:
-        # Some servers refuse to rename over an existing file.
-        delete_file(ftp, target)
-        ftp.rename(temporary, target)
+        # Some servers (IIS, for one) refuse to rename over an existing file. Move the old
+        # file aside, and put it back if the new one still cannot take its place.
+        if posixpath.basename(target) not in list_names(ftp, posixpath.dirname(target)):
+            raise
+        aside = temporary + ".old"
+        ftp.rename(target, aside)
+        try:
+            ftp.rename(temporary, target)
+        except ftplib.error_perm:
+            ftp.rename(aside, target)
+            raise
+        delete_file(ftp, aside)
 
 
 def delete_file(ftp: ftplib.FTP, path: str) -> None:
