@@ -17,7 +17,6 @@ downloads the Quarto binary from GitHub, which the network here refuses.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from benchmarks.generate_posts import write_posts  # noqa: E402
-from benchmarks.report import replace_section  # noqa: E402
+from benchmarks.report import main_with_posts  # noqa: E402
 
 from conftest import copy_site  # noqa: E402
 
@@ -169,19 +168,5 @@ renderer and teaser-only index pages and feeds that do not re-parse whole posts.
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, nargs="+", default=[20, 100, 400])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
-    args = parser.parse_args()
-    table = benchmark(args.posts, args.runs)
-    print(table)
-    if args.write:
-        posts = " ".join(map(str, args.posts))
-        command = f"`.venv/bin/python benchmarks/build_benchmark.py --posts {posts} --runs {args.runs}`"
-        replace_section("Build speed", table, command, READING)
-
-
 if __name__ == "__main__":
-    main()
+    main_with_posts("Build speed", "build_benchmark.py", __doc__, benchmark, READING, [20, 100, 400])

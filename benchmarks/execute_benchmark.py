@@ -13,7 +13,6 @@ Both build with `-n 2`. Seconds are medians of --runs runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from benchmarks.report import replace_section  # noqa: E402
+from benchmarks.report import main_with_posts  # noqa: E402
 
 from conftest import copy_site  # noqa: E402
 
@@ -102,19 +101,5 @@ cells, the kernel name and requirements/site.lock. What remains is rendering the
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, nargs="+", default=[5, 20])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
-    args = parser.parse_args()
-    table = benchmark(args.posts, args.runs)
-    print(table)
-    if args.write:
-        posts = " ".join(map(str, args.posts))
-        command = f"`.venv/bin/python benchmarks/execute_benchmark.py --posts {posts} --runs {args.runs}`"
-        replace_section("Executed posts", table, command, READING)
-
-
 if __name__ == "__main__":
-    main()
+    main_with_posts("Executed posts", "execute_benchmark.py", __doc__, benchmark, READING, [5, 20])
