@@ -88,3 +88,18 @@ def test_changing_notebook_rendering_settings_rebuilds_notebook_posts(small_site
         conf.write('\nIPYNB_CONFIG = {"TemplateExporter": {"exclude_input_prompt": False}}\n')
     nikola(small_site, "build")
     assert "input_prompt" in page.read_text(), "the post was rendered again with the new settings"
+
+
+def test_maths_in_a_markdown_page_becomes_mathml(small_site: Path) -> None:
+    (small_site / "pages/maths.md").write_text(
+        "<!--\n.. title: Maths\n.. slug: maths\n-->\n\n"
+        "Inline $a_1^2 + b_1^2$, a price of $5 and $10, and a display:\n\n$$\\frac{1}{n}\\sum_i x_i$$\n\n"
+        "`$not_maths$` in code stays.\n"
+    )
+    nikola(small_site, "build")
+    doc = html.fromstring((small_site / "output/maths/index.html").read_bytes())
+    formulas = doc.xpath("//math")
+    assert [f.get("display") for f in formulas] == ["inline", "block"]
+    assert formulas[0].xpath(".//msubsup"), "a_1^2 is a MathML sub- and superscript"
+    text = doc.text_content()
+    assert "$5 and $10" in text and "$not_maths$" in text
