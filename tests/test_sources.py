@@ -103,3 +103,49 @@ def test_maths_in_a_markdown_page_becomes_mathml(small_site: Path) -> None:
     assert formulas[0].xpath(".//msubsup"), "a_1^2 is a MathML sub- and superscript"
     text = doc.text_content()
     assert "$5 and $10" in text and "$not_maths$" in text
+
+
+def test_files_a_notebook_refers_to_are_copied_and_missing_ones_named(small_site: Path) -> None:
+    posts = small_site / "posts"
+    (posts / "diagram.png").write_bytes(b"\x89PNG diagram")
+    (posts / "images").mkdir()
+    (posts / "images" / "plot.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "id": "a",
+                "metadata": {},
+                "source": "![A diagram](diagram.png) ![Gone](missing.png)",
+            },
+            {
+                "cell_type": "code",
+                "id": "b",
+                "execution_count": 1,
+                "metadata": {},
+                "source": "show()",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {
+                            "text/html": '<img src="images/plot.svg" alt="plot"> <a href="https://example.org/x.png">x</a>'
+                        },
+                    }
+                ],
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (posts / "refs.ipynb").write_text(json.dumps(notebook))
+    (posts / "refs.meta").write_text(".. title: Refs\n.. slug: refs\n.. date: 2024-01-01 00:00:00 UTC\n")
+    result = nikola(small_site, "build")
+    out = small_site / "output/posts/refs"
+    assert (out / "diagram.png").read_bytes() == b"\x89PNG diagram"
+    assert (out / "images/plot.svg").exists()
+    assert "posts/refs.ipynb: cell 1 refers to missing.png, which is not beside the notebook" in result.stderr
+    assert "x.png" not in result.stderr, "links to other sites are not files to copy"
+    check = nikola(small_site, "check", "-f", check=False)
+    assert "refs/diagram.png" not in check.stdout + check.stderr, "the copied files are known to Nikola, not orphans"

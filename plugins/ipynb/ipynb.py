@@ -7,7 +7,8 @@ Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
   (templates/notebook_blog.html.j2: cell tags, folding, lazy images, no empty cells);
 - the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
   are scoped to, under a bar of links (download, Binder, Colab) and the reading time;
-- figures become files beside the post (images.py); posts run at build time are
+- figures become files beside the post (images.py), and so do files the notebook
+  refers to by relative path (relative_files.py); posts run at build time are
   rendered from their executed copy (plugins/execute_notebooks);
 - nbconvert is imported on first use, so commands that render nothing start quickly;
 - `nikola new_post -f ipynb` works without a Jupyter kernel installed in the build
@@ -28,6 +29,7 @@ from nikola.utils import LocaleBorg, makedirs
 
 from plugins.execute_notebooks.execution import executed_copy, post_executes
 from plugins.ipynb.images import extract_images, image_names
+from plugins.ipynb.relative_files import copy_referenced_files, referenced_targets
 
 if TYPE_CHECKING:
     from nbconvert.exporters import HTMLExporter
@@ -217,6 +219,9 @@ class CompileIPynb(PageCompiler):
         if post is not None:
             folder, url = self.image_location(post, lang)
             extract_images(notebook, folder, url)
+            _copied, warnings = copy_referenced_files(notebook, Path(post.source_path).parent, folder, post.source_path)
+            for warning in warnings:
+                self.logger.warning(warning)
             repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
             header = tools_bar(notebook, post.source_link(lang), post.source_path, repository)
         html = notebook_to_html(self.exporter(), notebook, header)
@@ -241,7 +246,8 @@ class CompileIPynb(PageCompiler):
         except FileNotFoundError:
             return []  # an executed copy not made yet: its images are declared on the next build
         folder, _url = self.image_location(post, lang)
-        return [str(folder / name) for name in sorted(image_names(notebook))]
+        images = [folder / name for name in sorted(image_names(notebook))]
+        return [str(path) for path in images + referenced_targets(notebook, Path(post.source_path).parent, folder)]
 
     def compile(self, source: str, dest: str, is_two_file=False, post=None, lang=None) -> None:
         """Render the notebook at `source` (or its executed copy) into `dest`."""
