@@ -60,9 +60,8 @@ EXECUTE_ENVIRONMENT_FILES = ["requirements/site.lock"]  # a change here re-execu
 THEME = "notebook-blog"
 THEME_COLOR = "#1f5f8b"
 FAVICONS = (("icon", "/favicon.svg", "any"),)
-CODE_COLOR_SCHEME = "friendly"  # Pygments style for notebook and Markdown code
-# The theme ships its own notebook styles, scoped to notebook content, instead of
-# Nikola's ipython.min.css that restyles every <code> on the site.
+# The theme ships its own syntax colours (light and dark) and notebook styles scoped to
+# notebook content, instead of Nikola's ipython.min.css, which restyles every <code>.
 GLOBAL_CONTEXT = {"needs_ipython_css": False}
 NAVIGATION_LINKS = {
     DEFAULT_LANG: (
