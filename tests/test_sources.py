@@ -149,3 +149,17 @@ def test_files_a_notebook_refers_to_are_copied_and_missing_ones_named(small_site
     assert "x.png" not in result.stderr, "links to other sites are not files to copy"
     check = nikola(small_site, "check", "-f", check=False)
     assert "refs/diagram.png" not in check.stdout + check.stderr, "the copied files are known to Nikola, not orphans"
+
+
+def test_a_heading_that_repeats_the_title_is_dropped(small_site: Path) -> None:
+    write_notebook(small_site / "posts/titled.ipynb", "# Titled post\n\nFirst paragraph.", "print(1)")
+    (small_site / "posts/titled.meta").write_text(".. title: Titled post\n.. slug: titled\n.. date: 2024-01-01\n")
+    write_notebook(small_site / "posts/other.ipynb", "# A different heading\n\nText.", "print(1)")
+    (small_site / "posts/other.meta").write_text(".. title: Other post\n.. slug: other\n.. date: 2024-01-02\n")
+    nikola(small_site, "build")
+    titled = html.fromstring((small_site / "output/posts/titled/index.html").read_bytes())
+    headings = [h.text_content().replace("¶", "").strip() for h in titled.xpath("//h1|//h2|//h3")]
+    assert headings.count("Titled post") == 1, headings
+    assert "First paragraph." in titled.text_content()
+    other = html.fromstring((small_site / "output/posts/other/index.html").read_bytes())
+    assert "A different heading" in other.text_content()

@@ -143,6 +143,20 @@ def use_ipython_lexer(notebook: NotebookNode) -> None:
         info["pygments_lexer"] = "ipython"
 
 
+def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
+    """Remove the notebook's opening `# heading` when it only repeats the post's title.
+
+    Notebooks usually start with their title as a heading; the page already shows it.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown" or not cell.source.strip():
+            continue
+        first, _, rest = cell.source.lstrip().partition("\n")
+        if first.startswith("# ") and first[2:].strip().strip("#").strip() == title.strip():
+            cell.source = rest.lstrip("\n")
+        return
+
+
 def reading_minutes(notebook: NotebookNode, words_per_minute: int = 220) -> int:
     """Minutes to read the notebook's prose and code at an unhurried pace."""
     words = sum(len(cell.source.split()) for cell in notebook.cells if cell.cell_type in ("markdown", "code"))
@@ -219,6 +233,7 @@ class CompileIPynb(PageCompiler):
         if post is not None:
             folder, url = self.image_location(post, lang)
             extract_images(notebook, folder, url)
+            drop_repeated_title(notebook, post.title(lang))
             _copied, warnings = copy_referenced_files(notebook, Path(post.source_path).parent, folder, post.source_path)
             for warning in warnings:
                 self.logger.warning(warning)
