@@ -76,6 +76,10 @@ NAVIGATION_LINKS = {
 # Link previews: Open Graph is on by default; Twitter/Mastodon cards too.
 TWITTER_CARD = {"use_twitter_cards": True, "card": "summary"}
 
+# After each build, plugins/page_size_report names the pages (with what they load) that
+# weigh more than this, in bytes.
+PAGE_SIZE_BUDGET = 1_000_000
+
 # --- Index pages and feeds -------------------------------------------------
 INDEX_TEASERS = True  # index pages stop at <!-- TEASER_END -->
 FEED_TEASERS = True  # so do RSS and Atom entries

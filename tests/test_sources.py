@@ -163,3 +163,37 @@ def test_a_heading_that_repeats_the_title_is_dropped(small_site: Path) -> None:
     assert "First paragraph." in titled.text_content()
     other = html.fromstring((small_site / "output/posts/other/index.html").read_bytes())
     assert "A different heading" in other.text_content()
+
+
+def test_pages_over_the_size_budget_are_named(small_site: Path) -> None:
+    big_table = "<table>" + "<tr><td>0.123456789</td></tr>" * 45_000 + "</table>"
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "Short teaser.\n\n<!-- TEASER_END -->"},
+            {
+                "cell_type": "code",
+                "id": "b",
+                "execution_count": 1,
+                "metadata": {},
+                "source": "table",
+                "outputs": [
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": 1,
+                        "metadata": {},
+                        "data": {"text/html": big_table, "text/plain": "table"},
+                    }
+                ],
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (small_site / "posts/big.ipynb").write_text(json.dumps(notebook))
+    (small_site / "posts/big.meta").write_text(".. title: Big\n.. slug: big\n.. date: 2024-01-01 00:00:00 UTC\n")
+    result = nikola(small_site, "build")
+    warnings = [line for line in result.stderr.splitlines() if "WARNING: page_size_report" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "posts/big/index.html is 1." in warnings[0] and "over the 1.00 MB budget: HTML 1." in warnings[0]
+    assert "stylesheets" in warnings[0] and "all-nocdn.css" in warnings[0]
