@@ -344,6 +344,20 @@ def test_progress_prints_plain_lines_when_not_a_terminal(tmp_path: Path) -> None
         server.stop()
 
 
+def test_progress_bar_on_a_terminal_ends_its_line(tmp_path: Path) -> None:
+    import io
+
+    server = start_server(tmp_path / "server")
+    try:
+        stream = io.StringIO()
+        deploy(settings_for(server), sample_site(tmp_path / "output"), progress=Progress(stream, interactive=True))
+        text = stream.getvalue()
+        assert text.count("\r") == 6 and text.endswith("\n")
+        assert "6/6 files" in text.splitlines()[-1]
+    finally:
+        server.stop()
+
+
 def test_settings_from_environment_and_netrc(tmp_path: Path) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine ftp.example.org login stuart password from-netrc\n")

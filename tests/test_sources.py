@@ -9,8 +9,13 @@ from lxml import html
 
 from conftest import nikola
 
+STDOUT_42 = [{"output_type": "stream", "name": "stdout", "text": "42\n"}]
 
-def write_notebook(path: Path, markdown: str, code: str, nikola_metadata: dict | None = None) -> None:
+
+def write_notebook(
+    path: Path, markdown: str, code: str, nikola_metadata: dict | None = None, outputs: list[dict] = STDOUT_42
+) -> None:
+    """A two-cell notebook post: one markdown cell, one code cell with `outputs`."""
     metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     if nikola_metadata is not None:
         metadata["nikola"] = nikola_metadata
@@ -23,7 +28,7 @@ def write_notebook(path: Path, markdown: str, code: str, nikola_metadata: dict |
                 "execution_count": 1,
                 "metadata": {},
                 "source": code,
-                "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}],
+                "outputs": outputs,
             },
         ],
         "metadata": metadata,
@@ -110,36 +115,13 @@ def test_files_a_notebook_refers_to_are_copied_and_missing_ones_named(small_site
     (posts / "diagram.png").write_bytes(b"\x89PNG diagram")
     (posts / "images").mkdir()
     (posts / "images" / "plot.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "markdown",
-                "id": "a",
-                "metadata": {},
-                "source": "![A diagram](diagram.png) ![Gone](missing.png)",
-            },
-            {
-                "cell_type": "code",
-                "id": "b",
-                "execution_count": 1,
-                "metadata": {},
-                "source": "show()",
-                "outputs": [
-                    {
-                        "output_type": "display_data",
-                        "metadata": {},
-                        "data": {
-                            "text/html": '<img src="images/plot.svg" alt="plot"> <a href="https://example.org/x.png">x</a>'
-                        },
-                    }
-                ],
-            },
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (posts / "refs.ipynb").write_text(json.dumps(notebook))
+    html_output = '<img src="images/plot.svg" alt="plot"> <a href="https://example.org/x.png">x</a>'
+    write_notebook(
+        posts / "refs.ipynb",
+        "![A diagram](diagram.png) ![Gone](missing.png)",
+        "show()",
+        outputs=[{"output_type": "display_data", "metadata": {}, "data": {"text/html": html_output}}],
+    )
     (posts / "refs.meta").write_text(".. title: Refs\n.. slug: refs\n.. date: 2024-01-01 00:00:00 UTC\n")
     result = nikola(small_site, "build")
     out = small_site / "output/posts/refs"
@@ -167,30 +149,15 @@ def test_a_heading_that_repeats_the_title_is_dropped(small_site: Path) -> None:
 
 def test_pages_over_the_size_budget_are_named(small_site: Path) -> None:
     big_table = "<table>" + "<tr><td>0.123456789</td></tr>" * 45_000 + "</table>"
-    notebook = {
-        "cells": [
-            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "Short teaser.\n\n<!-- TEASER_END -->"},
-            {
-                "cell_type": "code",
-                "id": "b",
-                "execution_count": 1,
-                "metadata": {},
-                "source": "table",
-                "outputs": [
-                    {
-                        "output_type": "execute_result",
-                        "execution_count": 1,
-                        "metadata": {},
-                        "data": {"text/html": big_table, "text/plain": "table"},
-                    }
-                ],
-            },
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
+    table_output = {
+        "output_type": "execute_result",
+        "execution_count": 1,
+        "metadata": {},
+        "data": {"text/html": big_table},
     }
-    (small_site / "posts/big.ipynb").write_text(json.dumps(notebook))
+    write_notebook(
+        small_site / "posts/big.ipynb", "Short teaser.\n\n<!-- TEASER_END -->", "table", outputs=[table_output]
+    )
     (small_site / "posts/big.meta").write_text(".. title: Big\n.. slug: big\n.. date: 2024-01-01 00:00:00 UTC\n")
     result = nikola(small_site, "build")
     warnings = [line for line in result.stderr.splitlines() if "WARNING: page_size_report" in line]

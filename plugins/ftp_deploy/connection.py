@@ -178,6 +178,10 @@ class Remote:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.quit()
+
+    def quit(self) -> None:
+        """Say goodbye to the server if still connected, then close."""
         if self._ftp is not None:
             with contextlib.suppress(OSError, EOFError, ftplib.Error):
                 self._ftp.quit()

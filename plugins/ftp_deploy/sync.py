@@ -65,8 +65,10 @@ class Manifest:
     @classmethod
     def from_json(cls, data: bytes) -> Manifest:
         document = json.loads(data)
-        files = document.get("files") if isinstance(document, dict) else None
-        if document.get("format") != MANIFEST_FORMAT or not isinstance(files, dict):
+        if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"not a format-{MANIFEST_FORMAT} deploy manifest")
+        files = document.get("files")
+        if not isinstance(files, dict):
             raise ValueError(f"not a format-{MANIFEST_FORMAT} deploy manifest")
         return cls(files=dict(files), pending=set(document.get("pending", [])))
 
@@ -165,7 +167,7 @@ def read_manifest(remote: Remote) -> Manifest:
         return Manifest()
     try:
         return Manifest.from_json(data)
-    except (ValueError, AttributeError) as error:
+    except ValueError as error:
         raise DeployError(
             f"{where} on the server is unreadable ({error}); fix or remove it, then deploy again"
         ) from None
@@ -269,7 +271,7 @@ def run_parallel(
             stop.set()
         wait(futures)
     for remote in remotes:
-        remote.__exit__(None, None, None)
+        remote.quit()
     if failed:
         raise failed[0].exception()
 
@@ -291,7 +293,11 @@ def deploy(
             progress.start(plan)
         summary = Summary(unchanged=plan.unchanged)
         if not dry_run and (plan.uploads or plan.deletions or manifest.pending):
-            apply_plan(main, output, plan, manifest, summary, progress)
+            try:
+                apply_plan(main, output, plan, manifest, summary, progress)
+            finally:
+                if progress:
+                    progress.finish()
     summary.seconds = time.monotonic() - started
     return plan, summary
 
