@@ -121,6 +121,8 @@ def make_exporter(config: Config) -> HTMLExporter:
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
+            if lexer == "python":
+                lexer = "ipython"  # a notebook's Python is IPython's: %magics and !shell lines
             resources = self._init_resources(resources)
             self.register_filter("highlight_code", highlighters.setdefault(lexer, Highlighter(lexer)))
             data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
@@ -128,19 +130,6 @@ def make_exporter(config: Config) -> HTMLExporter:
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return BlogExporter(config=config)
-
-
-def use_ipython_lexer(notebook: NotebookNode) -> None:
-    """Ask Pygments for its "ipython" lexer for Python notebooks.
-
-    nbconvert imports the lexer for "ipython3" from IPython itself, which the build
-    does not install; Pygments knows the same lexer as "ipython" through the small
-    ipython-pygments-lexers package, and nbconvert passes that name straight through.
-    """
-    info = notebook.metadata.setdefault("language_info", {"name": "python"})
-    lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
-    if lexer.startswith("ipython") or lexer == "python":
-        info["pygments_lexer"] = "ipython"
 
 
 def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
@@ -178,7 +167,6 @@ def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, reposit
 
 def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "") -> str:
     """Render a notebook's cells as an HTML fragment wrapped for the theme."""
-    use_ipython_lexer(notebook)
     body, _resources = exporter.from_notebook_node(notebook)
     return f'{header}<div class="nb-body">\n{body}\n</div>'
 
