@@ -1,23 +1,25 @@
-# Everything runs from .venv, built from the hash-pinned lock files in requirements/.
+# Everything runs from .venv, built from the hash-pinned lock files in requirements/, and
+# node_modules/, the browser libraries for interactive outputs, from package-lock.json.
 PYTHON ?= python3.11
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: build test re-execute serve deploy lint lock clean
 
-build: $(VENV)/.site-installed
+build: $(VENV)/.site-installed node_modules/.installed
 	$(BIN)/nikola build -n $(JOBS)
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 # Run every post marked `.. execute: true` again, ignoring the cache of earlier results.
-re-execute: $(VENV)/.site-installed
+re-execute: $(VENV)/.site-installed node_modules/.installed
 	NOTEBOOK_REEXECUTE=1 $(BIN)/nikola build -n $(JOBS)
 
-serve: $(VENV)/.site-installed
+serve: $(VENV)/.site-installed node_modules/.installed
 	$(BIN)/nikola auto
 
 deploy: build
@@ -37,10 +39,17 @@ $(VENV)/.test-installed: requirements/test.lock | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/test.lock
 	touch $@ $(VENV)/.site-installed
 
+# Plotly, Vega-Lite and ipywidgets' JavaScript, exactly as package-lock.json pins it (with
+# integrity hashes); no install scripts run.
+node_modules/.installed: package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Re-pin after editing requirements/*.in (needs uv, a developer tool: `pipx install uv`).
 lock:
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q site.in -o site.lock
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q test.in -o test.lock
+	$(NPM) install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 clean:
 	rm -rf output cache .doit.db* __pycache__

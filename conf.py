@@ -43,6 +43,7 @@ ONE_FILE_POSTS = False  # `nikola new_post` writes NAME.meta beside the notebook
 # links once the notebooks are in a public GitHub repository (e.g. "Cadair/blog").
 NOTEBOOK_REPOSITORY = {"github": "", "branch": "main"}
 SHOW_SOURCELINK = False  # the "Download notebook" link replaces Nikola's "Source"
+NOTEBOOK_PROMPTS = False  # In [n]: / Out[n]: labels on code cells; blog readers rarely need them
 # Notebook-rendering options live in plugins/ipynb; anything here is merged into
 # nbconvert's configuration (traitlets form).
 IPYNB_CONFIG = {}

@@ -26,6 +26,9 @@ def copy_site(dest: Path, posts: tuple[str, ...] | None = None) -> Path:
             shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         elif source.exists():
             shutil.copy2(source, dest / part)
+    # The npm packages (interactive outputs' libraries) are big and only read: link them.
+    if (ROOT / "node_modules").is_dir():
+        (dest / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     if posts is not None:
         for path in (dest / "posts").iterdir():
             if path.stem not in posts:

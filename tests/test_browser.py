@@ -11,6 +11,7 @@ import functools
 import http.server
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +31,9 @@ PAGES = {
     "tag": "/categories/python/",
     "page": "/about/",
     "404": "/404.html",
+    "interactive": "/posts/interactive-outputs/",
 }
+LIBRARY_FILES = "/assets/notebook-outputs/"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -96,8 +99,10 @@ class Traffic:
 
 
 def open_page(browser: Browser, site_url: str, path: str, width: int = 1280, scheme: str = "light"):
+    """The page at `path`, with the network closed: anything not from the site itself fails."""
     page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     traffic = Traffic(page, site_url)
+    page.route(lambda url: urlsplit(url).netloc != traffic.host, lambda route: route.abort("internetdisconnected"))
     page.goto(site_url + path, wait_until="networkidle")
     return page, traffic
 
@@ -253,4 +258,83 @@ def test_dark_mode_toggle_survives_a_reload_and_keeps_code_readable(browser: Bro
     page.reload(wait_until="networkidle")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
     assert traffic.problems == []
+    page.close()
+
+
+def library_requests(traffic: Traffic) -> Counter[str]:
+    """How often each interactive-output library file was requested, by its path in the site."""
+    return Counter(
+        urlsplit(url).path.split(LIBRARY_FILES, 1)[1] for url in traffic.requests if LIBRARY_FILES in urlsplit(url).path
+    )
+
+
+def test_plotly_and_vega_charts_draw_offline_with_each_library_loaded_once(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, PAGES["interactive"])
+    plotly, vega = page.locator(".nb-plotly"), page.locator(".nb-vega")
+    assert plotly.count() == 2 and vega.count() == 2
+    page.wait_for_function("[...document.querySelectorAll('.nb-plotly')].every(o => o.querySelector('.main-svg'))")
+    assert plotly.nth(0).locator(".scatterlayer .point").count() == 5, "five squares, as the notebook plotted"
+    assert plotly.nth(1).locator(".barlayer .point").count() == 3, "three bars, from Plotly's HTML output"
+    assert plotly.nth(0).locator(".gtitle").text_content() == "Squares"
+    page.wait_for_function(
+        "[...document.querySelectorAll('.nb-vega')].every(o => o.querySelector('canvas, svg.marks'))"
+    )
+    for index in range(2):
+        box = vega.nth(index).locator("canvas, svg.marks").first.bounding_box()
+        assert box["width"] > 100 and box["height"] > 100
+    assert traffic.problems == [] and traffic.foreign() == []
+    assert library_requests(traffic) == {
+        "plotly/plotly.min.js": 1,
+        "vega/vega.min.js": 1,
+        "vega/vega-lite.min.js": 1,
+        "vega/vega-embed.min.js": 1,
+        "widgets/embed.js": 1,
+        "site/outputs.js": 1,
+    }
+    page.close()
+
+
+def test_a_slider_from_saved_widget_state_appears_and_moves(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, PAGES["interactive"])
+    slider = page.locator(".output_widget_view .widget-slider")
+    slider.wait_for(timeout=10_000)
+    assert slider.locator(".widget-label").inner_text() == "n"
+    readout = slider.locator(".widget-readout")
+    assert readout.inner_text() == "3"
+    handle = slider.locator(".noUi-handle")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert readout.inner_text() == "5"
+    box = slider.locator(".noUi-base").bounding_box()
+    handle.hover()
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"], box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert readout.inner_text() == "10", "dragged to the end of its 0-10 range"
+    assert traffic.problems == []
+    page.close()
+
+
+def test_pages_load_only_the_libraries_their_outputs_need(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, "/posts/plotly-only/")
+    page.wait_for_function("document.querySelector('.nb-plotly .main-svg')")
+    assert library_requests(traffic) == {"plotly/plotly.min.js": 1, "site/outputs.js": 1}
+    page.close()
+    for path in ("/", "/posts/fibonacci/", "/categories/fixtures/"):
+        page, traffic = open_page(browser, site_url, path)
+        assert library_requests(traffic) == {}, path
+        assert page.locator(".nb-chart").count() == 0, "index pages stop before interactive outputs"
+        page.close()
+
+
+def test_outputs_with_unknown_javascript_show_their_static_form(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, PAGES["interactive"])
+    image = page.locator(".output_png img").last
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert image.is_visible()
+    assert not page.locator(".output_subarea", has_text="Loading table").count()
+    assert page.locator(".nb-unavailable").is_visible(), "Javascript() with no static form says so"
+    assert traffic.problems == [] and traffic.foreign() == []
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from lxml import html
@@ -93,6 +94,19 @@ def test_changing_notebook_rendering_settings_rebuilds_notebook_posts(small_site
         conf.write('\nIPYNB_CONFIG = {"TemplateExporter": {"exclude_input_prompt": False}}\n')
     nikola(small_site, "build")
     assert "input_prompt" in page.read_text(), "the post was rendered again with the new settings"
+
+
+def test_prompts_are_a_site_setting_off_by_default(small_site: Path) -> None:
+    nikola(small_site, "build")
+    page = small_site / "output/posts/welcome/index.html"
+    assert 'class="prompt' not in page.read_text()
+    with (small_site / "conf.py").open("a") as conf:
+        conf.write("\nNOTEBOOK_PROMPTS = True\n")
+    nikola(small_site, "build")
+    doc = html.fromstring(page.read_bytes())
+    prompts = [prompt.text_content().strip() for prompt in doc.xpath("//div[contains(@class, 'input_prompt')]")]
+    assert prompts and all(re.fullmatch(r"In\xa0\[\d+\]:", prompt) for prompt in prompts), prompts
+    assert len(prompts) == len(doc.xpath("//div[contains(@class, 'code_cell')]")), "code cells only, no empty boxes"
 
 
 def test_maths_in_a_markdown_page_becomes_mathml(small_site: Path) -> None:

@@ -28,6 +28,8 @@ from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, makedirs
 
 from plugins.execute_notebooks.execution import executed_copy, post_executes
+from plugins.interactive_outputs import libraries
+from plugins.interactive_outputs.outputs import DISPLAY_PRIORITY, prepare, render
 from plugins.ipynb.images import extract_images, image_names
 from plugins.ipynb.relative_files import copy_referenced_files, referenced_targets
 
@@ -40,12 +42,11 @@ PYTHON3_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)",
 
 TEMPLATES = str(Path(__file__).with_name("templates"))
 SITE_DEFAULTS = {
+    # Interactive outputs (Plotly, Vega-Lite, widgets) first, then the static forms.
+    "NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY},
     "TemplateExporter": {
         "extra_template_paths": [TEMPLATES],
         "template_file": "notebook_blog.html.j2",
-        # Readers of a blog rarely need In [n]: prompts; the markup stays lean without them.
-        "exclude_input_prompt": True,
-        "exclude_output_prompt": True,
     },
     # Only the preprocessors a blog post needs: nbconvert validates the whole notebook
     # after each one, so the eleven it runs by default cost more than the rendering.
@@ -66,13 +67,20 @@ SITE_DEFAULTS = {
 }
 
 
-def exporter_config(ipynb_config: dict) -> Config:
-    """nbconvert configuration: the user's Jupyter config, our defaults, then conf.py's IPYNB_CONFIG."""
+def exporter_config(ipynb_config: dict, prompts: bool = False) -> Config:
+    """nbconvert configuration: the user's Jupyter config, our defaults, then conf.py's settings.
+
+    `prompts` (NOTEBOOK_PROMPTS) shows In [n]: / Out[n]: beside cells; IPYNB_CONFIG, in
+    nbconvert's own terms, has the last word.
+    """
     from nikola.plugins.compile.ipynb import get_default_jupyter_config
     from traitlets.config import Config
 
     config = Config(get_default_jupyter_config())
     config.merge(Config(SITE_DEFAULTS))
+    config.merge(
+        Config({"TemplateExporter": {"exclude_input_prompt": not prompts, "exclude_output_prompt": not prompts}})
+    )
     config.merge(Config(ipynb_config))
     return config
 
@@ -127,6 +135,7 @@ def make_exporter(config: Config) -> HTMLExporter:
             self.register_filter("highlight_code", highlighters.setdefault(lexer, Highlighter(lexer)))
             data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
             self.register_filter("filter_data_type", data_types)
+            self.register_filter("interactive_output", lambda value, mime: render(mime, value))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return BlogExporter(config=config)
@@ -165,10 +174,15 @@ def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, reposit
     return '<p class="nb-tools">' + " ".join(links) + "</p>"
 
 
-def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "") -> str:
-    """Render a notebook's cells as an HTML fragment wrapped for the theme."""
+def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "", scripts: str = "") -> str:
+    """Render a notebook's cells as an HTML fragment wrapped for the theme, then the scripts it needs."""
     body, _resources = exporter.from_notebook_node(notebook)
-    return f'{header}<div class="nb-body">\n{body}\n</div>'
+    return f'{header}<div class="nb-body">\n{body}\n</div>\n{scripts}'.rstrip("\n")
+
+
+def available_libraries() -> set[str]:
+    """The interactive-output libraries installed in node_modules/ (`npm ci`)."""
+    return {name for name, library in libraries.LIBRARIES.items() if not library.missing()}
 
 
 def new_notebook(markdown: str) -> NotebookNode:
@@ -197,6 +211,9 @@ class CompileIPynb(PageCompiler):
         # Nikola leaves IPYNB_CONFIG out, so changing how notebooks render changed nothing.
         template = Path(TEMPLATES, "notebook_blog.html.j2").read_text(encoding="utf-8")
         settings = [SITE_DEFAULTS, site.config["IPYNB_CONFIG"], site.config.get("NOTEBOOK_REPOSITORY", {}), template]
+        settings.append(site.config.get("NOTEBOOK_PROMPTS", False))
+        # Pages name library files by content hash: a new library version re-renders them.
+        settings.append(libraries.script_tags(available_libraries()))
         self.config_dependencies = [json.dumps(settings, sort_keys=True, default=str)]
 
     def register_extra_dependencies(self, post) -> None:
@@ -208,7 +225,8 @@ class CompileIPynb(PageCompiler):
     def exporter(self) -> HTMLExporter:
         """The process's exporter, built on first use (after doit has forked its workers)."""
         if self._exporter is None:
-            self._exporter = make_exporter(exporter_config(self.site.config["IPYNB_CONFIG"]))
+            config = exporter_config(self.site.config["IPYNB_CONFIG"], self.site.config.get("NOTEBOOK_PROMPTS", False))
+            self._exporter = make_exporter(config)
         return self._exporter
 
     def compile_string(self, data: str, source_path=None, is_two_file=True, post=None, lang=None) -> tuple:
@@ -217,6 +235,9 @@ class CompileIPynb(PageCompiler):
 
         data, codes = shortcodes.extract_shortcodes(data)
         notebook = nbformat.reads(data, nbformat.NO_CONVERT)
+        prepared = prepare(notebook, available_libraries())
+        for warning in prepared.warnings(post.source_path if post else source_path):
+            self.logger.warning(warning)
         header = ""
         if post is not None:
             folder, url = self.image_location(post, lang)
@@ -227,7 +248,7 @@ class CompileIPynb(PageCompiler):
                 self.logger.warning(warning)
             repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
             header = tools_bar(notebook, post.source_link(lang), post.source_path, repository)
-        html = notebook_to_html(self.exporter(), notebook, header)
+        html = notebook_to_html(self.exporter(), notebook, header, libraries.script_tags(prepared.libraries))
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
 
     def image_location(self, post, lang: str | None) -> tuple[Path, str]:
@@ -248,6 +269,7 @@ class CompileIPynb(PageCompiler):
                 notebook = json.load(stream)
         except FileNotFoundError:
             return []  # an executed copy not made yet: its images are declared on the next build
+        prepare(notebook, available_libraries())  # the images compile() keeps are those left after it
         folder, _url = self.image_location(post, lang)
         images = [folder / name for name in sorted(image_names(notebook))]
         return [str(path) for path in images + referenced_targets(notebook, Path(post.source_path).parent, folder)]

@@ -1,0 +1,236 @@
+"""Interactive notebook outputs, made to work on a static page.
+
+In Jupyter, a Plotly figure, an Altair chart or a widget is drawn by JavaScript that the
+notebook front end provides. Saved in a notebook, such an output is either a MIME bundle
+naming its data (`application/vnd.plotly.v1+json`, `application/vnd.vegalite.v6+json`,
+`application/vnd.jupyter.widget-view+json`) or HTML with a script that fetches its
+library from a CDN or expects RequireJS. `prepare` rewrites each output into one of:
+
+- the data of a library the site serves (libraries.py), drawn by that library;
+- the best static representation in its bundle (image, HTML without foreign scripts,
+  text), when its JavaScript is unknown or its library is not installed;
+- a short note, when the bundle holds nothing else that a reader could use;
+
+and drops outputs that only load a library (Plotly's `init_notebook_mode` cell inlines
+all 4 MB of plotly.js). It also marks where index pages and feeds must stop at the
+latest: before the first interactive output, so they never carry its payload.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+PLOTLY = "application/vnd.plotly.v1+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+VEGALITE = re.compile(r"application/vnd\.vegalite\.v\d+(\.\d+)*\+json")
+VEGA = re.compile(r"application/vnd\.vega\.v\d+(\.\d+)*\+json")
+# What nbconvert may render, best first; the vega types are listed by version.
+DISPLAY_PRIORITY = [
+    WIDGET_VIEW,
+    PLOTLY,
+    *[f"application/vnd.vegalite.v{n}+json" for n in range(9, 1, -1)],
+    *[f"application/vnd.vega.v{n}+json" for n in range(9, 3, -1)],
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "text/latex",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+]
+TEASER_KEY = "teaser_ends_here"
+TEASER_MARKER = re.compile(r"<!--\s*(TEASER_END|END_TEASER)", re.I)
+UNAVAILABLE = (
+    '<p class="nb-unavailable">An interactive output was here; the notebook saved no static version of it.</p>'
+)
+
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
+EXTERNAL_SRC = re.compile(r"""\bsrc\s*=\s*["']?(?:https?:)?//""", re.I)
+# Signs that a script fetches code or needs a module loader the page does not have.
+LOADS_CODE = re.compile(
+    r"""\brequire(?:js)?\s*[(.]|\bdefine\s*\(|\bimport\b[^;]*["'](?:https?:)?//|["'](?:https?:)?//[^"']+\.js\b""",
+    re.I,
+)
+PLOTLY_CALL = re.compile(r"""Plotly\.newPlot\(\s*(["'])[^"']*\1\s*,""")
+# A bare repr such as <IPython.core.display.Javascript object>: nothing for a reader.
+OBJECT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
+
+
+def library_for(mime: str) -> str | None:
+    """The site library that draws data of this MIME type, if any."""
+    if mime == PLOTLY:
+        return "plotly"
+    if VEGALITE.fullmatch(mime) or VEGA.fullmatch(mime):
+        return "vega"
+    if mime == WIDGET_VIEW:
+        return "widgets"
+    return None
+
+
+def json_values(text: str, start: int, count: int) -> list:
+    """Up to `count` JSON values written one after another from `start`, separated by commas."""
+    decoder = json.JSONDecoder()
+    values, position = [], start
+    while len(values) < count:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        values.append(value)
+    return values
+
+
+def plotly_figure(markup: str) -> dict | None:
+    """The figure in HTML that Plotly's `to_html`/notebook renderers write, if there is one."""
+    call = PLOTLY_CALL.search(markup)
+    if call is None:
+        return None
+    values = json_values(markup, call.end(), 3)
+    if len(values) < 2 or not isinstance(values[0], list) or not isinstance(values[1], dict):
+        return None
+    figure = {"data": values[0], "layout": values[1]}
+    if len(values) == 3 and isinstance(values[2], dict):
+        figure["config"] = values[2]
+    return figure
+
+
+def altair_chart(markup: str) -> tuple[str, dict] | None:
+    """(MIME type, spec) of the chart in HTML that Altair's html renderer writes, if there is one."""
+    if "vegaEmbed(" not in markup or "function(spec, embedOpt)" not in markup:
+        return None
+    start = markup.rfind("})(")
+    values = json_values(markup, start + 3, 2) if start >= 0 else []
+    if not values or not isinstance(values[0], dict):
+        return None
+    spec, options = values[0], (values[1] if len(values) > 1 and isinstance(values[1], dict) else {})
+    version = re.search(r"/v(\d+)", str(spec.get("$schema", "")))
+    kind = "vega" if options.get("mode") == "vega" else "vegalite"
+    return f"application/vnd.{kind}.v{version.group(1) if version else 5}+json", spec
+
+
+def only_loads_plotly(markup: str) -> bool:
+    """True for the output of `init_notebook_mode` and friends: plotly.js itself, no figure."""
+    return "window.PlotlyConfig" in markup and "Plotly.newPlot" not in markup
+
+
+def has_unknown_script(markup: str) -> bool:
+    """True when the HTML's scripts fetch code, or need RequireJS or a library we do not serve."""
+    for attributes, body in SCRIPT.findall(markup):
+        if EXTERNAL_SRC.search(attributes) or LOADS_CODE.search(body):
+            return True
+    return False
+
+
+@dataclass
+class Prepared:
+    libraries: set[str] = field(default_factory=set)  # what the page must load
+    # Needed but not installed, so shown static: library -> cell numbers (from 1).
+    unavailable: dict[str, list[int]] = field(default_factory=dict)
+
+    def warnings(self, source: str) -> list[str]:
+        return [
+            f"{source}: {library} output in cell {', '.join(map(str, cells))} shown without interactivity:"
+            " its library is not installed (run `npm ci`; `make build` does)"
+            for library, cells in sorted(self.unavailable.items())
+        ]
+
+
+def widget_models(notebook: dict) -> set[str]:
+    state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
+    return set(state.get("state", {}))
+
+
+def prepare_output(output: dict, models: set[str], available: set[str], prepared: Prepared, cell: int) -> bool:
+    """Rewrite one output's data for the page; False when the output should be dropped."""
+    data = output.get("data")
+    if not data:
+        return True
+    markup = "".join(data["text/html"]) if "text/html" in data else ""
+    if markup and only_loads_plotly(markup):
+        return False
+    if markup and not any(library_for(mime) for mime in data):
+        if (figure := plotly_figure(markup)) is not None:
+            data[PLOTLY] = figure
+        elif (chart := altair_chart(markup)) is not None:
+            data[chart[0]] = chart[1]
+    interactive = [mime for mime in data if library_for(mime)]
+    if WIDGET_VIEW in data and data[WIDGET_VIEW].get("model_id") not in models:
+        interactive.remove(WIDGET_VIEW)  # no saved state: nothing to draw the widget from
+        del data[WIDGET_VIEW]
+    drawn = [mime for mime in interactive if library_for(mime) in available]
+    for mime in interactive:
+        if mime not in drawn:
+            cells = prepared.unavailable.setdefault(library_for(mime), [])
+            cells += [] if cell in cells else [cell]
+            del data[mime]
+    if drawn:
+        prepared.libraries.update(library_for(mime) for mime in drawn)
+        for mime in [mime for mime in data if mime not in drawn and mime != "text/plain"]:
+            del data[mime]  # the library draws it: other forms would only be written and never shown
+        return True
+    lost_script = data.pop("application/javascript", None) is not None or bool(interactive)
+    if markup and has_unknown_script(markup):
+        del data["text/html"]
+        lost_script = True
+    plain = "".join(data.get("text/plain", "")).strip()
+    nothing_to_show = not any(mime in DISPLAY_PRIORITY for mime in data)
+    if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and (not plain or OBJECT_REPR.match(plain))):
+        data.clear()
+        data["text/html"] = UNAVAILABLE
+    return True
+
+
+def prepare(notebook: dict, available: set[str]) -> Prepared:
+    """Rewrite the notebook's outputs in place for a static page (module docstring); say what it needs.
+
+    `available` names the libraries the site can serve. The first cell with an
+    interactive output gets metadata[TEASER_KEY] unless an author's teaser marker comes
+    before it.
+    """
+    prepared = Prepared()
+    models = widget_models(notebook)
+    teaser_marked = False
+    for number, cell in enumerate(notebook.get("cells", []), 1):
+        if cell.get("cell_type") == "markdown" and TEASER_MARKER.search("".join(cell.get("source", ""))):
+            teaser_marked = True
+        if cell.get("cell_type") != "code":
+            continue
+        kept = [
+            output for output in cell.get("outputs", []) if prepare_output(output, models, available, prepared, number)
+        ]
+        cell["outputs"] = kept
+        drawn_here = any(library_for(mime) for output in cell["outputs"] for mime in output.get("data", {}))
+        if drawn_here and not teaser_marked:
+            cell.setdefault("metadata", {})[TEASER_KEY] = True
+            teaser_marked = True
+    return prepared
+
+
+def chart_label(mime: str, value: dict) -> str:
+    """An accessible name for a chart: its title, else what it is."""
+    title = value.get("layout", {}).get("title") if mime == PLOTLY else value.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(map(str, title))
+    return str(title) if title else "Interactive chart"
+
+
+def render(mime: str, value: dict) -> str:
+    """The markup of an output our renderer script draws: its data in a JSON script element."""
+    payload = json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+    label = html.escape(chart_label(mime, value))
+    if mime == PLOTLY:
+        height = value.get("layout", {}).get("height") or 450
+        opening = f'<div class="output_subarea nb-chart nb-plotly" role="figure" aria-label="{label}"'
+        opening += f' style="min-height:{int(height)}px">'
+    else:
+        mode = "vega" if VEGA.fullmatch(mime) else "vega-lite"
+        opening = f'<div class="output_subarea nb-chart nb-vega" role="figure" aria-label="{label}" data-mode="{mode}">'
+    return f'{opening}<script type="application/json">{payload}</script></div>'
