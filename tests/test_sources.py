@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from lxml import html
 
 from conftest import nikola
@@ -86,26 +87,23 @@ def test_new_post_creates_a_notebook_that_builds(small_site: Path) -> None:
     assert doc.xpath("string(//h1[contains(@class, 'entry-title')]/a)") == "Fresh from new_post"
 
 
-def test_changing_notebook_rendering_settings_rebuilds_notebook_posts(small_site: Path) -> None:
-    nikola(small_site, "build")
-    page = small_site / "output/posts/welcome/index.html"
-    assert "input_prompt" not in page.read_text()
-    with (small_site / "conf.py").open("a") as conf:
-        conf.write('\nIPYNB_CONFIG = {"TemplateExporter": {"exclude_input_prompt": False}}\n')
-    nikola(small_site, "build")
-    assert "input_prompt" in page.read_text(), "the post was rendered again with the new settings"
-
-
-def test_prompts_are_a_site_setting_off_by_default(small_site: Path) -> None:
+@pytest.mark.parametrize(
+    "setting",
+    ["NOTEBOOK_PROMPTS = True", 'IPYNB_CONFIG = {"TemplateExporter": {"exclude_input_prompt": False}}'],
+)
+def test_prompts_are_off_by_default_and_a_settings_change_rebuilds_notebook_posts(
+    small_site: Path, setting: str
+) -> None:
     nikola(small_site, "build")
     page = small_site / "output/posts/welcome/index.html"
     assert 'class="prompt' not in page.read_text()
     with (small_site / "conf.py").open("a") as conf:
-        conf.write("\nNOTEBOOK_PROMPTS = True\n")
+        conf.write(f"\n{setting}\n")
     nikola(small_site, "build")
     doc = html.fromstring(page.read_bytes())
     prompts = [prompt.text_content().strip() for prompt in doc.xpath("//div[contains(@class, 'input_prompt')]")]
-    assert prompts and all(re.fullmatch(r"In\xa0\[\d+\]:", prompt) for prompt in prompts), prompts
+    assert prompts, "the post was rendered again with the new settings"
+    assert all(re.fullmatch(r"In\xa0\[\d+\]:", prompt) for prompt in prompts), prompts
     assert len(prompts) == len(doc.xpath("//div[contains(@class, 'code_cell')]")), "code cells only, no empty boxes"
 
 
