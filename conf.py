@@ -115,6 +115,13 @@ RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
 # `nikola auto` (make serve) is the only command that needs aiohttp, which takes 0.2 s to
 # import; every other command (build, deploy, check) starts faster without it loaded.
 DISABLED_PLUGINS = [] if sys.argv[1:2] == ["auto"] else ["auto"]
+# `nikola ftp_deploy` only uploads output/: without the plugins that read sources and render
+# it starts in about 0.6 s instead of 0.9 s.
+if sys.argv[1:2] == ["ftp_deploy"]:
+    DISABLED_PLUGINS += [
+        "rst2html", "render_galleries", "scale_images", "markdown", "mdx_gist", "ipynb", "mako",
+        "scan_posts", "execute_notebooks", "interactive_outputs", "page_size_report", "serve", "init",
+    ]  # fmt: skip
 
 # --- Comments and privacy --------------------------------------------------
 COMMENT_SYSTEM = ""  # no third-party comment widget
