@@ -184,9 +184,22 @@ def library_scripts(site: Path, page: str) -> list[str]:
 
 
 def test_libraries_are_served_from_the_site_as_npm_installed_them(interactive_site: Path) -> None:
-    for source, site_path in libraries.files_to_copy():
+    for source, site_path in libraries.files_to_copy(ALL):
         assert (interactive_site / "output" / site_path).read_bytes() == source.read_bytes()
     assert (interactive_site / "output" / "assets/notebook-outputs/widgets/embed.js").is_file()
+
+
+def test_a_site_without_interactive_outputs_gets_no_library(built_site: Path) -> None:
+    assert not (built_site / "output" / libraries.URL_FOLDER).exists()
+
+
+def test_libraries_are_found_from_the_notebook_files() -> None:
+    assert libraries.libraries_in([FIXTURES / "interactive-outputs.ipynb"]) == ALL
+    assert libraries.libraries_in([FIXTURES / "plotly-only.ipynb"]) == {"plotly"}
+    assert libraries.libraries_in([ROOT / "posts" / "fibonacci.ipynb"]) == set()
+    code_only = [FIXTURES / "interactive-outputs.ipynb"]
+    assert libraries.libraries_in([], not_yet_run=code_only) == ALL, "import plotly/altair/ipywidgets"
+    assert libraries.libraries_in([], not_yet_run=[ROOT / "posts" / "welcome.ipynb"]) == set()
 
 
 def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_site: Path) -> None:

@@ -53,6 +53,29 @@ LIBRARIES = {
 }
 
 
+# Strings in a notebook file that mean one of its outputs may need the library (outputs.py
+# decides for sure when it renders); a superset, so no page misses its library.
+MARKERS = {
+    "plotly": (b"application/vnd.plotly.v1+json", b"Plotly.newPlot("),
+    "vega": (b"application/vnd.vegalite.v", b"application/vnd.vega.v", b"vegaEmbed("),
+    "widgets": (b"application/vnd.jupyter.widget-view+json",),
+}
+
+
+# Words in the code of a notebook not yet run whose outputs could need the library.
+CODE_MARKERS = {"plotly": (b"plotly",), "vega": (b"altair", b"vega"), "widgets": (b"widget", b"interact")}
+
+
+def libraries_in(notebooks: list[Path], not_yet_run: list[Path] = ()) -> set[str]:
+    """The libraries whose outputs may appear in these notebook files, or come from running the others."""
+    found = set()
+    for paths, markers in ((notebooks, MARKERS), (not_yet_run, CODE_MARKERS)):
+        for path in paths:
+            data = path.read_bytes().lower() if markers is CODE_MARKERS else path.read_bytes()
+            found |= {name for name, words in markers.items() if any(word in data for word in words)}
+    return found
+
+
 def site_path(library: str, source: Path) -> str:
     """Where a library file lives in the site, relative to its root."""
     return f"{URL_FOLDER}/{library}/{source.name}"
@@ -85,10 +108,11 @@ def script_tags(names: set[str], node_modules: Path = NODE_MODULES) -> str:
     return "\n".join(tags)
 
 
-def files_to_copy(node_modules: Path = NODE_MODULES) -> list[tuple[Path, str]]:
-    """(source, site path) of every file the site serves for interactive outputs."""
-    files = [(RENDERER, site_path("site", RENDERER))]
-    for name, library in LIBRARIES.items():
+def files_to_copy(names: set[str], node_modules: Path = NODE_MODULES) -> list[tuple[Path, str]]:
+    """(source, site path) of every file the site serves for the libraries `names` (those installed)."""
+    files = []
+    for name in sorted(names):
+        library = LIBRARIES[name]
         if not library.missing(node_modules):
             files.extend((source, site_path(name, source)) for source in library.sources(node_modules))
-    return files
+    return [(RENDERER, site_path("site", RENDERER)), *files] if files else []
