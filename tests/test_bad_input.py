@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import load_plugin, nikola, tree_digest
+from conftest import ROOT, load_plugin, nikola, tree_digest
 
 scan_posts = load_plugin("scan_posts")
 
@@ -14,6 +15,7 @@ GOOD_META = (
     ".. title: Fine\n.. slug: fine\n.. date: 2024-01-02 03:04:05 UTC\n.. tags: x\n.. description: d\n.. type: text\n"
 )
 NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+WELCOME_META = (ROOT / "posts" / "welcome.meta").read_text(encoding="utf-8")
 
 # name: (files to write, the file the error must name, words the error must contain)
 CASES = {
@@ -44,6 +46,17 @@ CASES = {
         {"posts/odd.ipynb": NOTEBOOK, "posts/odd.meta": GOOD_META + "title = Oops\n"},
         "posts/odd.meta:7",
         "expected '.. key: value'",
+    ),
+    # The good build remembered these as checked; a change must still be caught.
+    "a checked notebook broken since": (
+        {"posts/welcome.ipynb": '{"cells": [,], "nbformat": 4}'},
+        "posts/welcome.ipynb",
+        "not valid notebook JSON",
+    ),
+    "a checked post's date broken since": (
+        {"posts/welcome.meta": re.sub(r"\.\. date: .*", ".. date: 2026-13-45", WELCOME_META)},
+        "posts/welcome.meta",
+        "date '2026-13-45' is not a date",
     ),
     "meta without a slug": (
         {"posts/noslug.ipynb": NOTEBOOK, "posts/noslug.meta": GOOD_META.replace(".. slug: fine\n", "")},
@@ -133,3 +146,29 @@ def test_notebook_metadata_rejects(tmp_path: Path, content: str, message: str) -
     path.write_text(content)
     with pytest.raises(scan_posts.SourceError, match=message):
         scan_posts.notebook_metadata(path)
+
+
+def test_a_source_that_passed_is_not_read_again_until_it_changes(tmp_path: Path) -> None:
+    from plugins.scan_posts.source_cache import SourceCache
+
+    source, meta = tmp_path / "post.ipynb", tmp_path / "post.meta"
+    source.write_text(NOTEBOOK)
+    meta.write_text(GOOD_META)
+    store = tmp_path / "cache" / "checked.json"
+    calls = []
+
+    def check() -> dict:
+        calls.append(1)
+        return {"title": "inside"}
+
+    cache = SourceCache(store)
+    assert cache.checked(source, (meta,), check) == {"title": "inside"}
+    cache.save()
+    again = SourceCache(store)
+    assert again.checked(source, (meta,), check) == {"title": "inside"} and len(calls) == 1
+    assert again.embedded(source) == {"title": "inside"}
+    meta.write_text(GOOD_META + ".. category: more\n")
+    again.checked(source, (meta,), check)
+    assert len(calls) == 2, "a changed .meta file is checked again"
+    source.write_text(NOTEBOOK + " ")
+    assert again.embedded(source) is None

@@ -43,11 +43,14 @@ def pixel_size(mime: str, data: bytes) -> tuple[int | None, int | None]:
         return image.size
 
 
+def image_name(mime: str, data: bytes) -> str:
+    return f"{hashlib.sha256(data).hexdigest()[:16]}.{IMAGE_TYPES[mime]}"
+
+
 def image_file(mime: str, payload: str | list[str]) -> ImageFile:
     data = decode(mime, payload)
     width, height = pixel_size(mime, data)
-    name = f"{hashlib.sha256(data).hexdigest()[:16]}.{IMAGE_TYPES[mime]}"
-    return ImageFile(name, data, width, height)
+    return ImageFile(image_name(mime, data), data, width, height)
 
 
 def image_outputs(notebook: dict):
@@ -61,7 +64,7 @@ def image_outputs(notebook: dict):
 
 def image_names(notebook: dict) -> set[str]:
     """The file names `extract_images` will write for this notebook."""
-    return {image_file(mime, output["data"][mime]).name for _, _, output, mime in image_outputs(notebook)}
+    return {image_name(mime, decode(mime, output["data"][mime])) for _, _, output, mime in image_outputs(notebook)}
 
 
 def extract_images(notebook: dict, folder: Path, url: str) -> list[Path]:

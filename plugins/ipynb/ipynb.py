@@ -32,6 +32,7 @@ from plugins.interactive_outputs import libraries
 from plugins.interactive_outputs.outputs import DISPLAY_PRIORITY, prepare, render
 from plugins.ipynb.images import extract_images, image_names
 from plugins.ipynb.relative_files import copy_referenced_files, referenced_targets
+from plugins.scan_posts import source_cache
 
 if TYPE_CHECKING:
     from nbconvert.exporters import HTMLExporter
@@ -289,6 +290,9 @@ class CompileIPynb(PageCompiler):
     def read_metadata(self, post, lang: str | None = None) -> dict:
         """The notebook's `metadata.nikola` (the scan_posts plugin has already checked the file)."""
         source = post.translated_source_path(lang or LocaleBorg().current_lang)
+        checked = source_cache.current.embedded(Path(source))
+        if checked is not None:
+            return checked  # read moments ago by the scanner, or on an earlier build
         with open(source, encoding="utf-8-sig") as stream:
             return json.load(stream).get("metadata", {}).get("nikola", {})
 

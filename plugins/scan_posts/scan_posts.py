@@ -5,7 +5,8 @@ Nikola answers a broken notebook or a bad date with a traceback, silently ignore
 metadata at all. This scanner takes the place of Nikola's own (same plugin name, so
 the site's copy wins): it checks all sources first, stops the build with one line per
 problem, and only then lets Nikola build the timeline. Scanning happens before any
-task runs, so a build that stops here leaves `output/` exactly as it was.
+task runs, so a build that stops here leaves `output/` exactly as it was. Sources that
+passed and have not changed since are not read again (source_cache.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pathlib import Path
 
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
 from nikola.utils import LOGGER, to_datetime
+
+from plugins.scan_posts import source_cache
+from plugins.scan_posts.source_cache import SourceCache
 
 META_LINE = re.compile(r"^\.\.\s+([A-Za-z_][\w-]*):(.*)$")
 REQUIRED_KEYS = ("title", "slug")
@@ -42,7 +46,7 @@ def parse_meta(text: str, path: os.PathLike | str) -> dict[str, str]:
 
 
 def notebook_metadata(path: Path) -> dict:
-    """Return the notebook's `metadata.nikola`, checking that the file is a notebook."""
+    """Return the notebook's `metadata.nikola` as saved, checking that the file is a notebook."""
     try:
         notebook = json.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as error:
@@ -65,7 +69,7 @@ def notebook_metadata(path: Path) -> dict:
     metadata = notebook.get("metadata", {}).get("nikola", {})
     if not isinstance(metadata, dict):
         raise SourceError(f"{path}: metadata.nikola must be an object of key/value pairs")
-    return {key.lower(): str(value) for key, value in metadata.items()}
+    return metadata
 
 
 def markdown_metadata(path: Path) -> dict[str, str]:
@@ -99,10 +103,22 @@ def check_metadata(meta: dict[str, str], path: Path, needs_date: bool) -> None:
             raise SourceError(f"{path}: date {meta['date']!r} is not a date; write it like {DATE_EXAMPLE!r}") from None
 
 
-def check_source(source: Path, needs_date: bool) -> None:
-    """Check one post or page source and the `.meta` file beside it, if any."""
-    inside = embedded_metadata(source)
+def check_source(source: Path, needs_date: bool, cache: SourceCache | None = None) -> None:
+    """Check one post or page source and the `.meta` file beside it, if any.
+
+    With a `cache`, a source that passed before and has not changed since is not read again.
+    """
     meta_file = source.with_suffix(".meta")
+    if cache is None:
+        check_source_now(source, meta_file, needs_date)
+    else:
+        cache.checked(source, (meta_file,), lambda: check_source_now(source, meta_file, needs_date))
+
+
+def check_source_now(source: Path, meta_file: Path, needs_date: bool) -> dict:
+    """Check `source` and `meta_file`; return the metadata saved inside the source."""
+    saved = embedded_metadata(source)
+    inside = {key.lower(): str(value) for key, value in saved.items()}
     if meta_file.exists():
         check_metadata(
             {**inside, **parse_meta(meta_file.read_text(encoding="utf-8-sig"), meta_file)}, meta_file, needs_date
@@ -116,9 +132,10 @@ def check_source(source: Path, needs_date: bool) -> None:
             else "a '<!-- .. title: -->' block"
         )
         raise SourceError(f"{source}: no metadata; add {meta_file.name} beside it or {hint}")
+    return saved
 
 
-def find_problems(post_pages: Iterable[tuple]) -> list[str]:
+def find_problems(post_pages: Iterable[tuple], cache: SourceCache | None = None) -> list[str]:
     """Check every source matched by Nikola's POSTS/PAGES wildcards; return one line per problem.
 
     `post_pages` holds Nikola's `(wildcard, destination, template, use_in_feeds)` tuples,
@@ -133,7 +150,7 @@ def find_problems(post_pages: Iterable[tuple]) -> list[str]:
                 continue
             sources_by_dir.setdefault(source.parent, set()).add(source.with_suffix(""))
             try:
-                check_source(source, use_in_feeds)
+                check_source(source, use_in_feeds, cache)
             except SourceError as error:
                 problems.append(str(error))
         sources_by_dir.setdefault(top, set())
@@ -153,7 +170,10 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
 
     def scan(self):
         """Stop with one line per bad source; otherwise scan as Nikola does."""
-        problems = find_problems(self.site.config["post_pages"])
+        cache = SourceCache(Path(self.site.config["CACHE_FOLDER"], "checked_sources.json"))
+        source_cache.current = cache
+        problems = find_problems(self.site.config["post_pages"], cache)
+        cache.save()
         if problems:
             for problem in problems:
                 LOGGER.error(problem)
