@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,35 @@ def test_notebook_styles_do_not_leak(built_site: Path) -> None:
     assert selectors and all(s.startswith(".nb-body ") for s in selectors), [
         s for s in selectors if not s.startswith(".nb-body ")
     ]
+
+
+COMPARE_TEXTS = """
+import itertools, sys
+sys.path.insert(0, ".")
+import conf
+from nikola.nikola import Nikola
+from nikola.post import Post
+from plugins.scan_posts.teasers import TeaserPost
+
+site = Nikola(**{key: value for key, value in vars(conf).items() if key.isupper()})
+site.init_plugins()
+site.scan_posts()
+compared = 0
+for post in site.timeline:
+    assert type(post) is TeaserPost, type(post)
+    for teaser_only, strip_html, read_more, feed in itertools.product([True, False], repeat=4):
+        arguments = ("en", teaser_only, strip_html, read_more, feed)
+        ours, nikolas = post.text(*arguments), Post.text(post, *arguments)
+        assert ours == nikolas, (post.source_path, arguments, ours[-300:], nikolas[-300:])
+        compared += 1
+print(compared)
+"""
+
+
+def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
+    """plugins/scan_posts/teasers.py must not change a byte of index pages and feeds."""
+    result = subprocess.run([sys.executable, "-c", COMPARE_TEXTS], cwd=built_site, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[-1]) == 16 * len(list((built_site / "posts").glob("*.ipynb"))) + 16 * len(
+        list((built_site / "pages").glob("*.md"))
+    )

@@ -6,7 +6,8 @@ metadata at all. This scanner takes the place of Nikola's own (same plugin name,
 the site's copy wins): it checks all sources first, stops the build with one line per
 problem, and only then lets Nikola build the timeline. Scanning happens before any
 task runs, so a build that stops here leaves `output/` exactly as it was. Sources that
-passed and have not changed since are not read again (source_cache.py).
+passed and have not changed since are not read again (source_cache.py), and posts come
+out with a text() that index pages and feeds can call cheaply (teasers.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
+from nikola.post import Post
 from nikola.utils import LOGGER, to_datetime
 
 from plugins.scan_posts import source_cache
 from plugins.scan_posts.source_cache import SourceCache
+from plugins.scan_posts.teasers import TeaserPost
 
 META_LINE = re.compile(r"^\.\.\s+([A-Za-z_][\w-]*):(.*)$")
 REQUIRED_KEYS = ("title", "slug")
@@ -179,4 +182,8 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
                 LOGGER.error(problem)
             LOGGER.error("Nothing was built; output/ is unchanged. Fix the file(s) above and build again.")
             raise SystemExit(1)
-        return super().scan()
+        posts = super().scan()
+        for post in posts:
+            if type(post) is Post:
+                post.__class__ = TeaserPost  # same data, a cheaper text() (teasers.py)
+        return posts

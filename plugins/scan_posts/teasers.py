@@ -1,0 +1,101 @@
+"""Nikola's Post, with a text() that does each piece of work once.
+
+Index pages, feeds and tag feeds ask every post for its teaser, again and again, and
+Nikola's Post.text() answers each call by parsing the whole compiled post with lxml, then
+cutting the teaser off, then formatting the "Read more" link with the post's reading time
+and paragraph counts: four more parses of the whole post, whether the link shows them or
+not (ours does not). On a blog of notebook posts that was a fifth of a full build. Here:
+
+- a teaser is cut from the compiled HTML first, and only the teaser is parsed;
+- the reading time and paragraph counts are worked out only if the link's template names them;
+- every answer is kept for the life of the process, keyed by the compiled file's
+  modification time, so a post rendered again gives a fresh answer.
+
+The HTML that comes out is the same as Nikola's (tests/test_site_build.py compares them).
+"""
+
+from __future__ import annotations
+
+import os
+import string
+
+import lxml.html
+from nikola.post import TEASER_REGEXP, Post, hyphenate
+from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
+
+# Fields of a "Read more" link template that cost a parse of the whole post.
+COSTLY_FIELDS = {
+    "min_remaining_read": lambda post, lang: (
+        post.messages[lang]["%d min remaining to read"] % post.remaining_reading_time
+    ),
+    "reading_time": lambda post, lang: post.reading_time,
+    "remaining_reading_time": lambda post, lang: post.remaining_reading_time,
+    "paragraph_count": lambda post, lang: post.paragraph_count,
+    "remaining_paragraph_count": lambda post, lang: post.remaining_paragraph_count,
+}
+
+
+def template_fields(template: str) -> set[str]:
+    """The names a str.format template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class TeaserPost(Post):
+    """A Post whose text() parses teasers alone and remembers its answers."""
+
+    def text(
+        self,
+        lang=None,
+        teaser_only=False,
+        strip_html=False,
+        show_read_more_link=True,
+        feed_read_more_link=False,
+        feed_links_append_query=None,
+    ) -> str:
+        """What Post.text() returns (see there), worked out once per compiled file."""
+        lang = lang or LocaleBorg().current_lang
+        file_name, real_lang = self._translated_file_path(lang)
+        arguments = (lang, teaser_only, strip_html, show_read_more_link, feed_read_more_link, feed_links_append_query)
+        if not os.path.isfile(file_name) or self.compiler.extension() == ".php":
+            return super().text(*arguments)  # Post.text() compiles a missing file first
+        key = (file_name, os.stat(file_name).st_mtime_ns, *arguments)
+        answers = self.__dict__.setdefault("_text_answers", {})
+        if key not in answers:
+            teaser = self._teaser(file_name, real_lang, *arguments) if teaser_only else None
+            answers[key] = super().text(*arguments) if teaser is None else teaser
+        return answers[key]
+
+    def _teaser(
+        self, file_name, real_lang, lang, _teaser_only, strip_html, show_read_more_link, feed_read_more_link, query
+    ) -> str | None:
+        """The teaser, from a parse of the teaser alone; None when the post has no teaser marker."""
+        with open(file_name, encoding="utf-8-sig") as stream:
+            data = stream.read().strip()
+        regexp = self.config.get("TEASER_REGEXP", TEASER_REGEXP)
+        marker = regexp.search(data)
+        if marker is None:
+            return None
+        teaser = data[: marker.start()]
+        if show_read_more_link and not strip_html:
+            # Inside whatever the teaser leaves open, as Nikola places it.
+            teaser += self._read_more_link(lang, marker, feed_read_more_link, query)
+        document = lxml.html.fromstring(teaser)  # as Nikola parses a teaser: several elements get a <div>
+        document.make_links_absolute(self.permalink(lang=lang))
+        if self.hyphenate:
+            hyphenate(document, real_lang)
+        if strip_html:
+            return document.text_content().strip()
+        if self.demote_headers:
+            demote_headers(document, self.demote_headers)
+        return html_tostring_fragment(document)
+
+    def _read_more_link(self, lang: str, marker, feed: bool, query) -> str:
+        template = (self.config["FEED_READ_MORE_LINK"] if feed else self.config["INDEX_READ_MORE_LINK"])(lang)
+        values = {
+            "link": self.permalink(lang, query=query),
+            "read_more": marker.groups()[-1] or self.messages[lang]["Read more"],
+            "post_title": self.title(lang),
+        }
+        for name in template_fields(template) & COSTLY_FIELDS.keys():
+            values[name] = COSTLY_FIELDS[name](self, lang)
+        return template.format(**values)
