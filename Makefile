@@ -4,12 +4,11 @@ PYTHON ?= python3.11
 NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: build test re-execute serve deploy lint lock clean
 
 build: $(VENV)/.site-installed node_modules/.installed
-	$(BIN)/nikola build -n $(JOBS)
+	$(BIN)/nikola build
 
 test: $(VENV)/.test-installed node_modules/.installed
 	$(BIN)/ruff check .
@@ -17,7 +16,7 @@ test: $(VENV)/.test-installed node_modules/.installed
 
 # Run every post marked `.. execute: true` again, ignoring the cache of earlier results.
 re-execute: $(VENV)/.site-installed node_modules/.installed
-	NOTEBOOK_REEXECUTE=1 $(BIN)/nikola build -n $(JOBS)
+	NOTEBOOK_REEXECUTE=1 $(BIN)/nikola build
 
 serve: $(VENV)/.site-installed node_modules/.installed
 	$(BIN)/nikola auto

@@ -229,3 +229,13 @@ def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
     assert int(result.stdout.split()[-1]) == 16 * len(list((built_site / "posts").glob("*.ipynb"))) + 16 * len(
         list((built_site / "pages").glob("*.md"))
     )
+
+
+def test_a_parallel_build_writes_a_complete_sitemap(small_site: Path) -> None:
+    """Nikola's own sitemap tasks lose every page when they run in different processes."""
+    nikola(small_site, "build", "-n", "2")
+    locations = etree.parse(str(small_site / "output" / "sitemap.xml")).getroot()
+    urls = {element.text for element in locations.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert "https://blog.example.org/posts/welcome/" in urls and "https://blog.example.org/about/" in urls
+    index = (small_site / "output" / "sitemapindex.xml").read_text(encoding="utf-8")
+    assert "https://blog.example.org/sitemap.xml" in index and "https://blog.example.org/rss.xml" in index
