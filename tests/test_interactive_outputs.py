@@ -122,6 +122,14 @@ def test_an_output_that_only_inlines_plotly_js_is_dropped() -> None:
     assert data_types(notebook) == [(1, [PLOTLY])]
 
 
+def test_a_vega_lite_type_with_a_minor_version_is_drawn_as_its_major() -> None:
+    notebook = fixture("interactive-outputs")
+    data = notebook["cells"][7]["outputs"][0]["data"]
+    data["application/vnd.vegalite.v5.20+json"] = data.pop("application/vnd.vegalite.v5+json")
+    prepare(notebook, ALL)
+    assert sorted(data) == ["application/vnd.vegalite.v5+json", "text/plain"]
+
+
 def test_an_output_with_no_form_the_page_can_show_says_so() -> None:
     notebook = fixture("plotly-only")
     bokeh = {"application/javascript": "Bokeh.embed(...)", "application/vnd.bokehjs_exec.v0+json": ""}

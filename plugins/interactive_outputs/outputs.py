@@ -159,6 +159,9 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
             data[PLOTLY] = figure
         elif (chart := altair_chart(markup)) is not None:
             data[chart[0]] = chart[1]
+    for mime in [mime for mime in data if library_for(mime) == "vega" and mime not in DISPLAY_PRIORITY]:
+        major = re.search(r"\.v(\d+)", mime).group(1)  # v5.20 is drawn as v5: the template knows majors
+        data[re.sub(r"\.v[\d.]+\+", f".v{major}+", mime)] = data.pop(mime)
     interactive = [mime for mime in data if library_for(mime)]
     if WIDGET_VIEW in data and data[WIDGET_VIEW].get("model_id") not in models:
         interactive.remove(WIDGET_VIEW)  # no saved state: nothing to draw the widget from

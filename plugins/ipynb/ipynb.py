@@ -10,6 +10,9 @@ Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
 - figures become files beside the post (images.py), and so do files the notebook
   refers to by relative path (relative_files.py); posts run at build time are
   rendered from their executed copy (plugins/execute_notebooks);
+- Plotly, Vega-Lite and widget outputs are drawn by libraries the site serves, and
+  outputs whose JavaScript is unknown fall back to a static form
+  (plugins/interactive_outputs), with the page's script elements after the notebook;
 - nbconvert is imported on first use, so commands that render nothing start quickly;
 - `nikola new_post -f ipynb` works without a Jupyter kernel installed in the build
   environment: the new notebook names the standard Python 3 kernel.
