@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lxml import etree, html
+from lxml import html
 from nikola.plugin_categories import ConfigPlugin
 from nikola.utils import get_logger
 
@@ -27,7 +27,6 @@ MATH = re.compile(
     re.S,
 )
 MARKERS = ("$", "\\(", "\\[")
-MAYBE_MATH = etree.XPath(".//text()[contains(., '$') or contains(., '\\(') or contains(., '\\[')]")
 
 
 def to_mathml(latex: str, display: bool) -> html.HtmlElement:
@@ -54,45 +53,30 @@ def split_math(text: str, problems: list[str]) -> list[str | html.HtmlElement]:
     return pieces
 
 
-def replace_text(root: html.HtmlElement, problems: list[str]) -> None:
-    """Convert the maths in every piece of text below `root`, except in code, scripts and MathML.
-
-    lxml's XPath finds the few text nodes that hold a delimiter; walking every element of
-    a long notebook page in Python to find them cost more than converting the maths.
-    """
-    for text in MAYBE_MATH(root):
-        owner = text.getparent()
-        container = owner if text.is_text else owner.getparent()
-        if container is None or any(node.tag in SKIP for node in (container, *container.iterancestors())):
-            continue
-        if text.is_text:
-            convert_text(owner, problems)
-        else:
-            convert_tail(owner, problems)
-
-
-def convert_tail(child: html.HtmlElement, problems: list[str]) -> None:
-    """Maths in the text that follows `child`, up to its next sibling."""
-    pieces = split_math(child.tail, problems)
-    child.tail = pieces[0]
-    anchor = child
-    for piece in pieces[1:]:
-        anchor = attach_after(anchor, piece)
-
-
-def convert_text(element: html.HtmlElement, problems: list[str]) -> None:
-    """Maths in the text at the start of `element`, before its first child."""
-    pieces = split_math(element.text, problems)
-    element.text = pieces[0]
-    anchor = None
-    for piece in pieces[1:]:
-        if anchor is None and isinstance(piece, str):
-            element.text += piece
-        elif anchor is None:
-            element.insert(0, piece)
-            anchor = piece
-        else:
-            anchor = attach_after(anchor, piece)
+def replace_text(element: html.HtmlElement, problems: list[str]) -> None:
+    """Convert maths in `element`'s own text and in the tails of its children, recursively."""
+    if element.tag in SKIP:
+        return
+    for child in list(element):
+        replace_text(child, problems)
+        if child.tail and any(marker in child.tail for marker in MARKERS):
+            pieces = split_math(child.tail, problems)
+            child.tail = pieces[0]
+            anchor = child
+            for piece in pieces[1:]:
+                anchor = attach_after(anchor, piece)
+    if element.text and any(marker in element.text for marker in MARKERS):
+        pieces = split_math(element.text, problems)
+        element.text = pieces[0]
+        anchor = None
+        for piece in pieces[1:]:
+            if anchor is None and isinstance(piece, str):
+                element.text += piece
+            elif anchor is None:
+                element.insert(0, piece)
+                anchor = piece
+            else:
+                anchor = attach_after(anchor, piece)
 
 
 def attach_after(anchor: html.HtmlElement, piece: str | html.HtmlElement) -> html.HtmlElement:
