@@ -22,7 +22,6 @@ RENDERER = Path(__file__).with_name("outputs.js")
 
 @dataclass(frozen=True)
 class Library:
-    name: str
     scripts: tuple[str, ...]  # paths in node_modules/, loaded in this order
     assets: tuple[str, ...] = field(default=())  # globs in node_modules/ the scripts fetch themselves
 
@@ -38,15 +37,13 @@ class Library:
 
 
 LIBRARIES = {
-    "plotly": Library("plotly", ("plotly.js-dist-min/plotly.min.js",)),
+    "plotly": Library(("plotly.js-dist-min/plotly.min.js",)),
     "vega": Library(
-        "vega",
         ("vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js", "vega-embed/build/vega-embed.min.js"),
     ),
     # html-manager's standalone bundle renders every widget view from the saved widget
     # state on its own; the icon fonts are looked up beside it.
     "widgets": Library(
-        "widgets",
         ("@jupyter-widgets/html-manager/dist/embed.js",),
         ("@jupyter-widgets/html-manager/dist/*.woff2", "@jupyter-widgets/html-manager/dist/*.woff"),
     ),
