@@ -201,6 +201,11 @@ def test_a_site_without_interactive_outputs_gets_no_library(built_site: Path) ->
     assert not (built_site / "output" / libraries.URL_FOLDER).exists()
 
 
+def test_pages_are_rendered_again_when_the_installed_libraries_change() -> None:
+    assert libraries.pinned_versions(ALL) == libraries.pinned_versions(set(ALL))
+    assert libraries.pinned_versions(ALL) != libraries.pinned_versions({"plotly"})
+
+
 def test_libraries_are_found_from_the_notebook_files() -> None:
     assert libraries.libraries_in([FIXTURES / "interactive-outputs.ipynb"]) == ALL
     assert libraries.libraries_in([FIXTURES / "plotly-only.ipynb"]) == {"plotly"}

@@ -218,7 +218,7 @@ class CompileIPynb(PageCompiler):
         settings = [SITE_DEFAULTS, site.config["IPYNB_CONFIG"], site.config.get("NOTEBOOK_REPOSITORY", {}), template]
         settings.append(site.config.get("NOTEBOOK_PROMPTS", False))
         # Pages name library files by content hash: a new library version re-renders them.
-        settings.append(libraries.script_tags(available_libraries()))
+        settings.append(libraries.pinned_versions(available_libraries()))
         self.config_dependencies = [json.dumps(settings, sort_keys=True, default=str)]
 
     def register_extra_dependencies(self, post) -> None:
