@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler, TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
+# A handler of our own stops pyftpdlib from installing its stderr logger, which logs every
+# command at INFO and costs the server a good part of its CPU time in benchmarks.
+logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 USER = "deployer"
@@ -63,6 +67,7 @@ class Faults:
         self.drop_after_bytes: int | None = None  # cut data connections of uploads after this many bytes
         self.drop_times = 1  # how many uploads to cut (-1: all)
         self.dropped: list[str] = []
+        self.commands: Counter[str] = Counter()  # commands received, by name
 
 
 def dropping(base: type[DTPHandler], faults: Faults) -> type[DTPHandler]:
@@ -139,6 +144,28 @@ def refusing_rename_over(base: type[FTPHandler]) -> type[FTPHandler]:
     return NoRenameOver
 
 
+def counting(base: type[FTPHandler], faults: Faults) -> type[FTPHandler]:
+    class Counting(base):
+        def pre_process_command(self, line: str, cmd: str, arg: str):
+            faults.commands[cmd] += 1
+            return super().pre_process_command(line, cmd, arg)
+
+    return Counting
+
+
+def refusing_folder_renames(base: type[FTPHandler]) -> type[FTPHandler]:
+    """A handler that renames files but not folders, as some hosts' servers do."""
+
+    class NoFolderRename(base):
+        def ftp_RNFR(self, path: str):
+            if Path(path).is_dir():
+                self.respond("550 Cannot rename a directory.")
+                return None
+            return super().ftp_RNFR(path)
+
+    return NoFolderRename
+
+
 def start_server(
     folder: Path,
     tls: bool = False,
@@ -146,6 +173,7 @@ def start_server(
     require_session_reuse: bool = False,
     faults: Faults | None = None,
     rename_over: bool = True,
+    rename_folders: bool = True,
 ) -> FtpServer:
     """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
     root = folder / "root"
@@ -173,6 +201,9 @@ def start_server(
         handler = type("Handler", (FTPHandler,), attributes)
     if not rename_over:
         handler = refusing_rename_over(handler)
+    if not rename_folders:
+        handler = refusing_folder_renames(handler)
+    handler = counting(handler, faults)
     server = FTPServer(("127.0.0.1", 0), handler)
     port = server.address[1]
     stop_event = threading.Event()

@@ -17,7 +17,17 @@ import pytest
 from plugins.ftp_deploy.connection import DeployError
 from plugins.ftp_deploy.progress import Progress
 from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
-from plugins.ftp_deploy.sync import MANIFEST_NAME, TEMP_SUFFIX, Manifest, deploy, make_plan, scan_output, verify
+from plugins.ftp_deploy.sync import (
+    MANIFEST_NAME,
+    TEMP_SUFFIX,
+    LocalFile,
+    Manifest,
+    deploy,
+    make_plan,
+    new_folders,
+    scan_output,
+    verify,
+)
 
 from conftest import nikola
 from ftp_server import PASSWORD, USER, FtpServer, start_server
@@ -80,6 +90,75 @@ def test_first_deploy_copies_output_byte_for_byte(server: FtpServer, tmp_path: P
     assert manifest.files == {f.path: f.sha256 for f in scan_output(output).values()} and not manifest.pending
     assert [file.path for file in plan.uploads][-1] == "index.html", "the home page goes last"
     assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_a_new_folder_goes_online_whole_with_one_rename(server: FtpServer, tmp_path: Path) -> None:
+    pages = {f"posts/{n:02d}/index.html": os.urandom(20_000) for n in range(40)}
+    output = write_site(sample_site(tmp_path / "output"), pages)
+    complete_or_absent: list[bool] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        posts = server.root / "site/posts"
+        while not stop.is_set():
+            if posts.exists():
+                online = {path: (server.root / "site" / path).read_bytes() for path in pages}
+                complete_or_absent.append(online == pages)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        _, summary = deploy(settings_for(server), output)
+    finally:
+        stop.set()
+        watcher.join()
+    assert remote_tree(server) == local_tree(output) and summary.uploaded == 46
+    assert complete_or_absent and all(complete_or_absent), "posts/ was seen online before all its files were"
+    # posts/, assets/ and images/ once each, index.html and rss.xml, and the manifest twice (journal, final).
+    assert server.faults.commands["RNFR"] == 3 + 2 + 2
+    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_new_folders_are_the_outermost_ones_no_earlier_deploy_filled() -> None:
+    manifest = Manifest(files={"posts/a/index.html": "1" * 64, "drafts/x/index.html": None})
+    uploads = [
+        LocalFile(path, "2" * 64, 1)
+        for path in ("index.html", "posts/b/index.html", "posts/b/img/x.png", "assets/x.css", "drafts/y/index.html")
+    ]
+    assert new_folders(uploads, manifest) == ["assets", "drafts", "posts/b"]
+
+
+def test_server_that_will_not_rename_folders(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", rename_folders=False)
+    try:
+        output = sample_site(tmp_path / "output")
+        settings = settings_for(server)
+        deploy(settings, output)
+        assert remote_tree(server) == local_tree(output)
+        write_site(output, {"posts/third/index.html": "<p>third</p>", "posts/third/plot.png": b"png"})
+        _, summary = deploy(settings, output)
+        assert summary.uploaded == 2 and remote_tree(server) == local_tree(output)
+        assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}")), "staging folders are removed"
+    finally:
+        server.stop()
+
+
+def test_interrupted_first_deploy_shows_no_new_folder_and_the_rerun_cleans_up(
+    server: FtpServer, tmp_path: Path
+) -> None:
+    output = sample_site(tmp_path / "output")
+    settings = settings_for(server)
+    server.faults.drop_after_bytes = 100_000
+    server.faults.drop_times = -1
+    with pytest.raises(DeployError, match="uploading images/plot.png"):
+        deploy(settings, output)
+    site = server.root / "site"
+    assert not (site / "images").exists() and not (site / "index.html").exists()
+    assert (site / f".images{TEMP_SUFFIX}").is_dir(), "the partial upload stayed in its staging folder"
+    server.faults.drop_after_bytes = None
+    deploy(settings, output)
+    assert remote_tree(server) == local_tree(output)
+    assert not list(site.rglob(f"*{TEMP_SUFFIX}"))
 
 
 def test_second_deploy_and_a_fresh_rebuild_upload_nothing(server: FtpServer, tmp_path: Path) -> None:

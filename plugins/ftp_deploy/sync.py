@@ -4,7 +4,9 @@
   (`.deploy-manifest.json`), never by timestamps, so a fresh rebuild of the same
   content uploads nothing.
 - Every file is uploaded under a temporary name and renamed into place, so readers never
-  see half a file; assets go first, then pages, then the home page.
+  see half a file; assets go first, then pages, then the home page. A folder that is new
+  to the server is uploaded whole under a temporary name and renamed once, which saves
+  two commands (two round trips) per file on a first deploy.
 - Only files that a manifest lists are ever deleted, after all uploads; files the tool did
   not put there are never touched.
 - Before uploading, the manifest is rewritten as a journal that also lists the new paths
@@ -129,6 +131,18 @@ def temp_name(path: str) -> str:
     return posixpath.join(folder, f".{name}{TEMP_SUFFIX}")
 
 
+def staged_path(path: str, folder: str) -> str:
+    """Where `path` is uploaded while its new `folder` is staged under a temporary name."""
+    return temp_name(folder) + path[len(folder) :]
+
+
+def new_folders(uploads: Iterable[LocalFile], manifest: Manifest) -> list[str]:
+    """The outermost folders that uploads need and that hold nothing an earlier deploy put there."""
+    known = {folder for path, digest in manifest.files.items() if digest for folder in ancestors(path)}
+    needed = {folder for file in uploads for folder in ancestors(file.path)} - known
+    return sorted(folder for folder in needed if posixpath.dirname(folder) not in needed)
+
+
 def make_plan(local: dict[str, LocalFile], manifest: Manifest, force: bool = False) -> Plan:
     """Decide what to upload and delete; refuse to wipe most of the site unless `force`."""
     uploads = [file for path, file in local.items() if manifest.files.get(path) != file.sha256]
@@ -183,11 +197,20 @@ def list_names(ftp: ftplib.FTP, folder: str) -> set[str]:
         raise
 
 
+def put(ftp: ftplib.FTP, target: str, data: Callable[[], io.BufferedIOBase]) -> None:
+    with data() as stream:
+        ftp.storbinary(f"STOR {target}", stream, blocksize=BLOCK_SIZE)
+
+
 def store(ftp: ftplib.FTP, target: str, data: Callable[[], io.BufferedIOBase]) -> None:
     """Upload under a temporary name, then rename over `target`."""
     temporary = temp_name(target)
-    with data() as stream:
-        ftp.storbinary(f"STOR {temporary}", stream, blocksize=BLOCK_SIZE)
+    put(ftp, temporary, data)
+    rename_over(ftp, temporary, target)
+
+
+def rename_over(ftp: ftplib.FTP, temporary: str, target: str) -> None:
+    """Rename `temporary` to `target`, replacing any file of that name."""
     try:
         ftp.rename(temporary, target)
     except ftplib.error_perm:
@@ -309,39 +332,52 @@ def apply_plan(
     settings = main.settings
     report = progress or (lambda event, file: None)
     state = Manifest(files=dict(manifest.files), pending=set(manifest.pending))
+    remove_leftovers(main, state)
+    staged = stage_new_folders(main, plan.uploads, manifest)
+    where = {file.path: staged_path(file.path, folder) for folder, files in staged.items() for file in files}
     for file in plan.uploads:
         state.files.setdefault(file.path, None)
-        state.pending.add(temp_name(file.path))
+        state.pending.add(where.get(file.path) or temp_name(file.path))
     write_manifest(main, state)
     lock = threading.Lock()
     folders = FolderMaker(settings)
 
     def upload(remote: Remote, file: LocalFile) -> None:
-        target = remote_path(settings, file.path)
+        target = remote_path(settings, where.get(file.path, file.path))
 
         def send(ftp: ftplib.FTP) -> None:
             folders.ensure(ftp, posixpath.dirname(target))
-            store(ftp, target, lambda: (output / file.path).open("rb"))
+            # A staged folder is not online yet, so its files need no rename of their own.
+            (put if file.path in where else store)(ftp, target, lambda: (output / file.path).open("rb"))
 
         remote.run(f"uploading {file.path}", send)
         with lock:
-            state.files[file.path] = file.sha256
-            state.pending.discard(temp_name(file.path))
+            if file.path not in where:
+                settle(state, file, temp_name(file.path))
             summary.uploaded += 1
             summary.uploaded_bytes += file.size
         report("uploaded", file)
 
+    def move_into_place(folder: str) -> None:
+        move_folder(main, folder, staged[folder], folders)
+        for file in staged[folder]:
+            settle(state, file, where[file.path])
+
     try:
-        for phase in sorted({upload_phase(file.path) for file in plan.uploads}):
-            run_parallel(settings, [file for file in plan.uploads if upload_phase(file.path) == phase], upload)
+        direct = [file for file in plan.uploads if file.path not in where]
+        staged_files = [file for files in staged.values() for file in files]
+        phases = {folder: max(upload_phase(file.path) for file in files) for folder, files in staged.items()}
+        for phase in range(3):
+            jobs = [file for file in direct if upload_phase(file.path) == phase]
+            # Staged files can go with the first phase: no reader sees them before their folder's turn.
+            run_parallel(settings, (staged_files if phase == 0 else []) + jobs, upload)
+            for folder in sorted(folder for folder, folder_phase in phases.items() if folder_phase == phase):
+                move_into_place(folder)
         for path in plan.deletions:
             main.run(f"deleting {path}", lambda ftp, path=path: delete_file(ftp, remote_path(settings, path)))
             del state.files[path]
             summary.deleted += 1
             report("deleted", None)
-        for temporary in sorted(state.pending):
-            main.run(f"removing {temporary}", lambda ftp, t=temporary: delete_file(ftp, remote_path(settings, t)))
-        state.pending.clear()
         remove_empty_folders(main, plan.deletions, state.files)
     except BaseException:
         # Record what did happen, but report the failure that stopped us, not a second one.
@@ -349,6 +385,86 @@ def apply_plan(
             write_manifest(main, state)
         raise
     write_manifest(main, state)
+
+
+def settle(state: Manifest, file: LocalFile, temporary: str) -> None:
+    """Record that `file` is online under its own name."""
+    state.files[file.path] = file.sha256
+    state.pending.discard(temporary)
+
+
+def remove_leftovers(main: Remote, state: Manifest) -> None:
+    """Delete what an interrupted deploy left under temporary names, before anything reuses those names."""
+    settings = main.settings
+    for temporary in sorted(state.pending):
+        main.run(f"removing {temporary}", lambda ftp, t=temporary: delete_file(ftp, remote_path(settings, t)))
+    remove_staging_folders(main, state.pending)
+    state.pending.clear()
+
+
+def staging_folders(path: str) -> list[str]:
+    """The folders of a staged path that belong to the staging, innermost first."""
+    inside = []
+    for folder in ancestors(path):
+        inside.append(folder)
+        if posixpath.basename(folder).endswith(TEMP_SUFFIX):
+            return inside
+    return []
+
+
+def remove_staging_folders(main: Remote, paths: Iterable[str]) -> None:
+    settings = main.settings
+    folders = {folder for path in paths for folder in staging_folders(path)}
+    for folder in sorted(folders, key=lambda f: -f.count("/")):
+
+        def remove(ftp: ftplib.FTP, folder: str = folder) -> None:
+            with contextlib.suppress(ftplib.error_perm):  # refused: already gone, or not empty
+                ftp.rmd(remote_path(settings, folder))
+
+        main.run(f"removing folder {folder}", remove)
+
+
+def stage_new_folders(main: Remote, uploads: list[LocalFile], manifest: Manifest) -> dict[str, list[LocalFile]]:
+    """New folders to upload under temporary names, with their files; folders someone else made are not staged."""
+    settings = main.settings
+    candidates = new_folders(uploads, manifest)
+    existing: set[str] = set()
+    for parent in sorted({posixpath.dirname(folder) for folder in candidates}):
+        names = main.run(
+            f"listing {parent or settings.remote_dir}", lambda ftp, p=parent: list_names(ftp, remote_path(settings, p))
+        )
+        existing |= {posixpath.join(parent, name) for name in names}
+    staged: dict[str, list[LocalFile]] = {folder: [] for folder in candidates if folder not in existing}
+    for file in uploads:
+        for folder in ancestors(file.path):
+            if folder in staged:
+                staged[folder].append(file)
+                break
+    return staged
+
+
+def move_folder(main: Remote, folder: str, files: list[LocalFile], folders: FolderMaker) -> None:
+    """Rename a staged folder into place; file by file if the server will not (or the name got taken)."""
+    settings = main.settings
+    staging = temp_name(folder)
+    try:
+        main.run(
+            f"moving {folder}/ into place",
+            lambda ftp: ftp.rename(remote_path(settings, staging), remote_path(settings, folder)),
+        )
+        return
+    except DeployError as error:
+        if not isinstance(error.__cause__, ftplib.error_perm):
+            raise
+    for file in files:
+        target = remote_path(settings, file.path)
+
+        def move(ftp: ftplib.FTP, target: str = target, file: LocalFile = file) -> None:
+            folders.ensure(ftp, posixpath.dirname(target))
+            rename_over(ftp, remote_path(settings, staged_path(file.path, folder)), target)
+
+        main.run(f"moving {file.path} into place", move)
+    remove_staging_folders(main, [staged_path(file.path, folder) for file in files])
 
 
 def ancestors(path: str) -> Iterable[str]:
