@@ -141,5 +141,6 @@ FTP_DEPLOY = {
     "tls": "explicit",  # explicit FTPS (AUTH TLS); "implicit" for port 990; "off" only if you must
     "connections": 4,  # parallel uploads
 }
-# The same Python that runs `nikola deploy` runs the upload, activated venv or not.
-DEPLOY_COMMANDS = {"default": [f"{shlex.quote(sys.executable)} -m nikola ftp_deploy"]}
+# The same Python that runs `nikola deploy` runs the upload (`nikola ftp_deploy`'s code, without
+# starting Nikola a second time), activated venv or not.
+DEPLOY_COMMANDS = {"default": [f"{shlex.quote(sys.executable)} -m plugins.ftp_deploy"]}

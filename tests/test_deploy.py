@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -481,8 +483,6 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
             "FTP_REMOTE_DIR": "/site",
             "FTP_CAFILE": str(server.cafile),
         }
-        import subprocess
-        import sys
 
         def run(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run(
@@ -493,6 +493,7 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
         assert dry.returncode == 0 and "would upload" in dry.stdout and not any((server.root / "site").iterdir())
         first = run("deploy")
         assert first.returncode == 0, first.stderr
+        assert "uploaded" in first.stderr and "-m plugins.ftp_deploy" in first.stderr, "nikola deploy ran our upload"
         assert remote_tree(server) == local_tree(small_site / "output")
         again = run("ftp_deploy")
         assert "0 uploaded" in again.stderr
@@ -510,3 +511,14 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
             assert PASSWORD not in result.stdout + result.stderr
     finally:
         server.stop()
+
+
+def test_deploy_module_outside_a_site_says_where_to_run_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "plugins.ftp_deploy", "--dry-run"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "no conf.py in" in result.stderr and "Traceback" not in result.stderr
