@@ -1,17 +1,22 @@
-"""Deploy benchmark: `nikola ftp_deploy` against `lftp mirror -R --parallel=4`, same server, same run.
+"""Deploy benchmark: our upload against `lftp mirror -R --parallel=4`, same server, same run.
 
-For the built blog and for a generated 1,000-file site, each tool does, against a fresh
-pyftpdlib server on 127.0.0.1 (plain FTP, so that lftp and we pay the same costs):
+"Ours" is `python -m plugins.ftp_deploy`, the command `nikola deploy` runs (DEPLOY_COMMANDS
+in conf.py); a site deploying with lftp would put lftp there instead, so `nikola deploy`'s
+own start-up is the same for both and left out. For the built blog and for a generated
+1,000-file site, each tool does, against a fresh pyftpdlib server on 127.0.0.1 (plain FTP,
+so that lftp and we pay the same costs):
 
 - first: upload everything to an empty folder;
 - no change: deploy again at once;
 - rebuilt: deploy a fresh copy of the same content (new files, new timestamps).
 
-Seconds are medians of --runs runs; bytes are what the server received. "Whole command"
-includes Python and Nikola start-up (about 1 s, all of it before the first byte is sent);
-"deploy itself" is the time ftp_deploy reports for its own work.
+Each is measured with the server answering at once, and with it holding every reply back
+--delay-ms milliseconds (a host that far away; only 127.0.0.1 is reachable here, and the
+kernel's netem is not available, so the delay is the server's). Seconds are medians of --runs
+runs; bytes are what the server received. "Whole command" includes Python start-up;
+"deploy itself" is the time the upload reports for its own work.
 
-    .venv/bin/python benchmarks/deploy_benchmark.py [--runs 3] [--write]
+    .venv/bin/python benchmarks/deploy_benchmark.py [--runs 3] [--delay-ms 10] [--write]
 """
 
 from __future__ import annotations
@@ -74,9 +79,9 @@ def fresh_copy(source: Path, dest: Path) -> Path:
 
 
 class Ours:
-    """`nikola ftp_deploy` in a copy of the site whose output/ holds the tree to deploy."""
+    """`python -m plugins.ftp_deploy` in a copy of the site whose output/ holds the tree to deploy."""
 
-    name = "ftp_deploy"
+    name = "ours"
 
     def __init__(self, site: Path) -> None:
         self.site = site
@@ -95,7 +100,7 @@ class Ours:
             "FTP_REMOTE_DIR": "/site",
             "FTP_TLS": "off",
         }
-        command = [sys.executable, "-m", "nikola", "ftp_deploy"]
+        command = [sys.executable, "-m", "plugins.ftp_deploy"]
         result = subprocess.run(command, cwd=self.site, env=env, check=True, capture_output=True, text=True)
         self.own_seconds = float(re.search(r"unchanged in ([0-9.]+) s", result.stderr).group(1))
 
@@ -120,9 +125,9 @@ class Lftp:
         )
 
 
-def measure(tool, output: Path, work: Path) -> dict[str, tuple[float, int, float | None]]:
+def measure(tool, output: Path, work: Path, delay: float) -> dict[str, tuple[float, int, float | None]]:
     """Seconds, bytes received by the server, and the tool's own seconds, per scenario, on a fresh server."""
-    server = start_server(work / "server")
+    server = start_server(work / "server", reply_delay=delay)
     results = {}
     try:
         for scenario in SCENARIOS:
@@ -137,7 +142,7 @@ def measure(tool, output: Path, work: Path) -> dict[str, tuple[float, int, float
     return results
 
 
-def benchmark(runs: int) -> str:
+def benchmark(runs: int, delays_ms: list[int]) -> str:
     rows = []
     with tempfile.TemporaryDirectory(prefix="deploy-bench-") as temp:
         temp = Path(temp)
@@ -147,37 +152,44 @@ def benchmark(runs: int) -> str:
         generated = generated_site(temp / "generated")
         for label, output in (("this blog", built), ("1,000 files", generated)):
             count = sum(1 for path in output.rglob("*") if path.is_file())
-            for tool in (Ours(site), Lftp()):
-                samples = [measure(tool, output, Path(tempfile.mkdtemp(dir=temp))) for _ in range(runs)]
-                for scenario in SCENARIOS:
-                    seconds = statistics.median(sample[scenario][0] for sample in samples)
-                    sent = statistics.median(sample[scenario][1] for sample in samples)
-                    own = [sample[scenario][2] for sample in samples if sample[scenario][2] is not None]
-                    own_median = statistics.median(own) if own else None
-                    rows.append((f"{label} ({count} files)", scenario, tool.name, seconds, own_median, sent))
+            for delay in delays_ms:
+                for tool in (Ours(site), Lftp()):
+                    samples = [
+                        measure(tool, output, Path(tempfile.mkdtemp(dir=temp)), delay / 1000) for _ in range(runs)
+                    ]
+                    for scenario in SCENARIOS:
+                        seconds = statistics.median(sample[scenario][0] for sample in samples)
+                        sent = statistics.median(sample[scenario][1] for sample in samples)
+                        own = [sample[scenario][2] for sample in samples if sample[scenario][2] is not None]
+                        own_median = statistics.median(own) if own else None
+                        rows.append((f"{label} ({count} files)", delay, scenario, tool.name, seconds, own_median, sent))
     lines = [
-        "| site | deploy | tool | seconds, whole command | seconds, deploy itself | bytes uploaded | time vs lftp |",
-        "|---|---|---|---|---|---|---|",
+        "| site | reply delay | deploy | tool | seconds, whole command | seconds, deploy itself | bytes uploaded "
+        "| time vs lftp |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    lftp = {(site, scenario): seconds for site, scenario, tool, seconds, *_ in rows if tool == "lftp mirror"}
-    for site, scenario, tool, seconds, own, sent in rows:
-        ratio = seconds / lftp[(site, scenario)]
+    lftp = {(site, delay, scenario): seconds for site, delay, scenario, tool, seconds, *_ in rows if tool == Lftp.name}
+    for site, delay, scenario, tool, seconds, own, sent in rows:
+        ratio = seconds / lftp[(site, delay, scenario)]
         own_text = "-" if own is None else f"{own:.2f}"
-        lines.append(f"| {site} | {scenario} | {tool} | {seconds:.2f} | {own_text} | {sent:,.0f} | {ratio:.2f}x |")
+        lines.append(
+            f"| {site} | {delay} ms | {scenario} | {tool} | {seconds:.2f} | {own_text} | {sent:,.0f} | {ratio:.2f}x |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--delay-ms", type=int, default=10, help="the far-away server's reply delay")
     parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
     args = parser.parse_args()
     if shutil.which("lftp") is None:
         sys.exit("lftp is not installed (apt-get install lftp); it is the baseline")
-    table = benchmark(args.runs)
+    table = benchmark(args.runs, [0, args.delay_ms])
     print(table)
     if args.write:
-        command = f"`.venv/bin/python benchmarks/deploy_benchmark.py --runs {args.runs}`"
+        command = f"`.venv/bin/python benchmarks/deploy_benchmark.py --runs {args.runs} --delay-ms {args.delay_ms}`"
         replace_section("Deploy", table, command, READING)
 
 

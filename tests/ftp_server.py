@@ -6,7 +6,7 @@ import datetime
 import ipaddress
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,6 +166,31 @@ def refusing_folder_renames(base: type[FTPHandler]) -> type[FTPHandler]:
     return NoFolderRename
 
 
+def delaying(base: type[FTPHandler], delay: float) -> type[FTPHandler]:
+    """A handler whose replies reach the client `delay` seconds late, like a server that far away.
+
+    Replies are held back on the server's event loop, not by sleeping, so a client that sends
+    commands without waiting for each reply gains what it would gain on a real network.
+    """
+
+    class Delaying(base):
+        def push(self, data: str) -> None:
+            if not hasattr(self, "held_back"):
+                self.held_back: deque[str] = deque()
+            self.held_back.append(data)
+            self.ioloop.call_later(delay, self.release)
+
+        def release(self) -> None:
+            data = self.held_back.popleft()  # equal delays: the oldest reply is the one due
+            if self.connected:
+                super().push(data)
+
+        def close_when_done(self) -> None:
+            self.ioloop.call_later(delay, super().close_when_done)
+
+    return Delaying
+
+
 def start_server(
     folder: Path,
     tls: bool = False,
@@ -174,6 +199,7 @@ def start_server(
     faults: Faults | None = None,
     rename_over: bool = True,
     rename_folders: bool = True,
+    reply_delay: float = 0.0,
 ) -> FtpServer:
     """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
     root = folder / "root"
@@ -203,14 +229,19 @@ def start_server(
         handler = refusing_rename_over(handler)
     if not rename_folders:
         handler = refusing_folder_renames(handler)
+    if reply_delay:
+        handler = delaying(handler, reply_delay)
     handler = counting(handler, faults)
     server = FTPServer(("127.0.0.1", 0), handler)
     port = server.address[1]
     stop_event = threading.Event()
 
+    # Held-back replies are released on the loop's turns, so it must turn often enough.
+    turn = min(0.02, reply_delay / 10) if reply_delay else 0.02
+
     def serve() -> None:
         while not stop_event.is_set():
-            server.serve_forever(timeout=0.02, blocking=False, handle_exit=False)
+            server.serve_forever(timeout=turn, blocking=False, handle_exit=False)
         server.close_all()
 
     thread = threading.Thread(target=serve, name="ftp-server", daemon=True)
