@@ -62,6 +62,9 @@ SITE_DEFAULTS = {
             "nbconvert.preprocessors.HighlightMagicsPreprocessor",
         ],
     },
+    # The classic and lab templates' conf.json add this one: it builds the stylesheet of a
+    # standalone page (Pygments CSS included) for every notebook; our fragments never use it.
+    "CSSHTMLHeaderPreprocessor": {"enabled": False},
     # The cell tags Jupyter Book and MyST use to leave parts of a notebook off the page.
     "TagRemovePreprocessor": {
         "enabled": True,
@@ -127,8 +130,15 @@ def make_exporter(config: Config) -> HTMLExporter:
     """
     from nbconvert.exporters import HTMLExporter, TemplateExporter
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from nbformat import NotebookNode
 
     highlighters: dict[str, Highlighter] = {}
+
+    class Uncopied(NotebookNode):
+        """A notebook parsed for one render: nbconvert's deep copy of it (a tenth of rendering) protects nothing."""
+
+        def __deepcopy__(self, memo: dict) -> Uncopied:
+            return self
 
     class BlogExporter(HTMLExporter):
         def from_notebook_node(self, nb, resources=None, **kw):
@@ -141,7 +151,7 @@ def make_exporter(config: Config) -> HTMLExporter:
             data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
             self.register_filter("filter_data_type", data_types)
             self.register_filter("interactive_output", lambda value, mime: render(mime, value))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return TemplateExporter.from_notebook_node(self, Uncopied(nb), resources, **kw)
 
     return BlogExporter(config=config)
 
@@ -239,7 +249,9 @@ class CompileIPynb(PageCompiler):
         import nbformat
 
         data, codes = shortcodes.extract_shortcodes(data)
-        notebook = nbformat.reads(data, nbformat.NO_CONVERT)
+        # Parsed without nbformat's schema check: scan_posts checked the source, and nbconvert
+        # checks the notebook again after its preprocessors.
+        notebook = nbformat.reader.reads(data)
         prepared = prepare(notebook, available_libraries())
         for warning in prepared.warnings(post.source_path if post else source_path):
             self.logger.warning(warning)
