@@ -20,6 +20,7 @@ Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import posixpath
@@ -33,8 +34,9 @@ from nikola.utils import LocaleBorg, makedirs
 from plugins.execute_notebooks.execution import executed_copy, post_executes
 from plugins.interactive_outputs import libraries
 from plugins.interactive_outputs.outputs import DISPLAY_PRIORITY, prepare, render
+from plugins.ipynb.content_facts import Facts, FactsCache
 from plugins.ipynb.images import extract_images, image_names
-from plugins.ipynb.relative_files import copy_referenced_files, referenced_targets
+from plugins.ipynb.relative_files import copy_referenced_files, referenced_targets, references
 from plugins.scan_posts import source_cache
 
 if TYPE_CHECKING:
@@ -195,6 +197,14 @@ def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str
     return f'{header}<div class="nb-body">\n{body}\n</div>\n{scripts}'.rstrip("\n")
 
 
+def notebook_facts(source: Path, libraries: set[str]) -> Facts:
+    """The image files and referenced paths of the notebook at `source`, as compile() will find them."""
+    with open(source, encoding="utf-8-sig") as stream:
+        notebook = json.load(stream)
+    prepare(notebook, libraries)  # the images compile() keeps are those left after it
+    return Facts(sorted(image_names(notebook)), [path for _, path in references(notebook)])
+
+
 def available_libraries() -> set[str]:
     """The interactive-output libraries installed in node_modules/ (`npm ci`)."""
     return {name for name, library in libraries.LIBRARIES.items() if not library.missing()}
@@ -219,6 +229,7 @@ class CompileIPynb(PageCompiler):
     demote_headers = True
     supports_metadata = True
     _exporter: HTMLExporter | None = None
+    _facts: FactsCache | None = None
 
     def set_site(self, site) -> None:
         super().set_site(site)
@@ -281,15 +292,27 @@ class CompileIPynb(PageCompiler):
 
     def get_extra_targets(self, post, lang: str, dest: str) -> list[str]:
         """The image files compile() writes, so doit knows them (and `nikola check` does not call them orphans)."""
+        source = Path(self.rendered_source(post))
+        libraries = available_libraries()
         try:
-            with open(self.rendered_source(post), encoding="utf-8-sig") as stream:
-                notebook = json.load(stream)
+            facts = self.facts_cache().facts(
+                source, ",".join(sorted(libraries)), lambda: notebook_facts(source, libraries)
+            )
         except FileNotFoundError:
             return []  # an executed copy not made yet: its images are declared on the next build
-        prepare(notebook, available_libraries())  # the images compile() keeps are those left after it
         folder, _url = self.image_location(post, lang)
-        images = [folder / name for name in sorted(image_names(notebook))]
-        return [str(path) for path in images + referenced_targets(notebook, Path(post.source_path).parent, folder)]
+        images = [folder / name for name in facts.images]
+        return [
+            str(path) for path in images + referenced_targets(facts.references, Path(post.source_path).parent, folder)
+        ]
+
+    def facts_cache(self) -> FactsCache:
+        if self._facts is None:
+            self._facts = FactsCache(Path(self.site.config["CACHE_FOLDER"], "notebook_facts.json"))
+            # Targets are declared while doit collects its tasks, and nothing is called after
+            # that: what was learnt is written when the build process ends.
+            atexit.register(self._facts.save)
+        return self._facts
 
     def compile(self, source: str, dest: str, is_two_file=False, post=None, lang=None) -> None:
         """Render the notebook at `source` (or its executed copy) into `dest`."""

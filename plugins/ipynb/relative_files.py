@@ -62,8 +62,6 @@ def copy_referenced_files(notebook: dict, source_dir: Path, dest_dir: Path, labe
     return copied, warnings
 
 
-def referenced_targets(notebook: dict, source_dir: Path, dest_dir: Path) -> list[Path]:
-    """Where the referenced files that exist will be copied (doit targets of the post)."""
-    return [
-        dest_dir / path for _, path in references(notebook) if (found := inside(source_dir, path)) and found.is_file()
-    ]
+def referenced_targets(paths: list[str], source_dir: Path, dest_dir: Path) -> list[Path]:
+    """Where the referenced files (`paths`, from `references`) that exist will be copied: doit targets of the post."""
+    return [dest_dir / path for path in paths if (found := inside(source_dir, path)) and found.is_file()]

@@ -38,12 +38,12 @@ def stamp(*paths: Path) -> list[int]:
     return values
 
 
-class SourceCache:
-    """Metadata of sources that passed their checks, by path, valid while their stamp matches."""
+class JsonStore:
+    """Entries by source path in a JSON file in the cache folder; a file of another version counts as empty."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None, version: str) -> None:
         self.path = path
-        self.version = f"{CHECKS_VERSION}/nbformat-{version('nbformat')}"
+        self.version = version
         self.entries: dict[str, list] = {}
         self.changed = False
         if path is not None:
@@ -52,7 +52,24 @@ class SourceCache:
             except (OSError, ValueError):
                 stored = {}
             if isinstance(stored, dict) and stored.get("version") == self.version:
-                self.entries = stored.get("sources", {})
+                self.entries = stored.get("entries", {})
+
+    def save(self) -> None:
+        """Write the store (to a temporary file first, so a crash never leaves half of it)."""
+        if self.path is None or not self.changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps({"version": self.version, "entries": self.entries}), encoding="utf-8")
+        os.replace(temporary, self.path)
+        self.changed = False
+
+
+class SourceCache(JsonStore):
+    """Metadata of sources that passed their checks, by path, valid while their stamp matches."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__(path, f"{CHECKS_VERSION}/nbformat-{version('nbformat')}")
 
     def checked(self, source: Path, companions: tuple[Path, ...], check: Callable[[], dict]) -> dict:
         """The embedded metadata of `source`: remembered, or found by `check` (which raises if bad)."""
@@ -71,16 +88,6 @@ class SourceCache:
         if entry is not None and entry[0][:2] == stamp(source):
             return entry[1]
         return None
-
-    def save(self) -> None:
-        """Write the store (to a temporary file first, so a crash never leaves half of it)."""
-        if self.path is None or not self.changed:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps({"version": self.version, "sources": self.entries}), encoding="utf-8")
-        os.replace(temporary, self.path)
-        self.changed = False
 
 
 # The build process's store, set by the scanner before it checks anything.
