@@ -436,8 +436,8 @@ def staging_folders(path: str) -> list[str]:
     return []
 
 
-def remove_staging_folders(main: Remote, paths: Iterable[str]) -> None:
-    settings = main.settings
+def remove_staging_folders(remote: Remote, paths: Iterable[str]) -> None:
+    settings = remote.settings
     folders = {folder for path in paths for folder in staging_folders(path)}
     for folder in sorted(folders, key=lambda f: -f.count("/")):
 
@@ -445,7 +445,7 @@ def remove_staging_folders(main: Remote, paths: Iterable[str]) -> None:
             with contextlib.suppress(ftplib.error_perm):  # refused: already gone, or not empty
                 ftp.rmd(remote_path(settings, folder))
 
-        main.run(f"removing folder {folder}", remove)
+        remote.run(f"removing folder {folder}", remove)
 
 
 def stage_new_folders(main: Remote, uploads: list[LocalFile], manifest: Manifest) -> dict[str, list[LocalFile]]:
@@ -467,12 +467,12 @@ def stage_new_folders(main: Remote, uploads: list[LocalFile], manifest: Manifest
     return staged
 
 
-def move_folder(main: Remote, folder: str, files: list[LocalFile], folders: FolderMaker) -> None:
+def move_folder(remote: Remote, folder: str, files: list[LocalFile], folders: FolderMaker) -> None:
     """Rename a staged folder into place; file by file if the server will not (or the name got taken)."""
-    settings = main.settings
+    settings = remote.settings
     staging = temp_name(folder)
     try:
-        main.run(
+        remote.run(
             f"moving {folder}/ into place",
             lambda ftp: ftp.rename(remote_path(settings, staging), remote_path(settings, folder)),
         )
@@ -487,8 +487,8 @@ def move_folder(main: Remote, folder: str, files: list[LocalFile], folders: Fold
             folders.ensure(ftp, posixpath.dirname(target))
             rename_over(ftp, remote_path(settings, staged_path(file.path, folder)), target)
 
-        main.run(f"moving {file.path} into place", move)
-    remove_staging_folders(main, [staged_path(file.path, folder) for file in files])
+        remote.run(f"moving {file.path} into place", move)
+    remove_staging_folders(remote, [staged_path(file.path, folder) for file in files])
 
 
 def ancestors(path: str) -> Iterable[str]:

@@ -8,8 +8,9 @@ Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
 - the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
   are scoped to, under a bar of links (download, Binder, Colab) and the reading time;
 - figures become files beside the post (images.py), and so do files the notebook
-  refers to by relative path (relative_files.py); posts run at build time are
-  rendered from their executed copy (plugins/execute_notebooks);
+  refers to by relative path (relative_files.py); which files those are is remembered
+  between builds while the notebook is unchanged (content_facts.py); posts run at build
+  time are rendered from their executed copy (plugins/execute_notebooks);
 - Plotly, Vega-Lite and widget outputs are drawn by libraries the site serves, and
   outputs whose JavaScript is unknown fall back to a static form
   (plugins/interactive_outputs), with the page's script elements after the notebook;
