@@ -156,27 +156,31 @@ def benchmark(counts: list[int], runs: int) -> str:
 READING = """
 How to read it: "full" is a plain `nikola build`, so this site builds on both cores
 (`DOIT_CONFIG` in conf.py) where stock Nikola uses one; "full, -n 2" gives both two. At 400
-posts a full build takes 0.17x stock Nikola's time (18.9 s against 113.5 s; 0.29x against stock
-on two cores), a no-op rebuild 2.9 s and one edited post 5.1 s, in 112 MB at most. The cost
-of one more post falls as N grows (0.167, 0.073, 0.047 s per post; about 0.04 s per post from
-100 to 400), because start-up is paid once. Goals met: peak memory, flat cost per post.
-Missed: 0.15x stock (0.17x), no-op at most 2 s (2.9 s), one edit at most 3 s (5.1 s), within
-2x the floor (7x). What bounds them, from the profile below and from timing the parts: every
-run pays about 0.7 s to start Python and Nikola and 1.5-2 s to scan 400 posts and generate
-and check about 1,300 doit tasks (each with a JSON digest of its settings), before anything
-is done; an edit adds pagefind re-indexing every page (1.1 s for 400 posts; it has no
-incremental mode) and re-rendering the index page, archive, tag pages and feeds that show the
-post. A full build is bound by rendering the notebooks (nbconvert's Jinja templates around
-Pygments and mistune: 45% of a one-process build) and by Nikola's page rendering (its templates,
-then an lxml pass over each page to rewrite every link: 22%). The floor does none of the
-pages, index pages, feeds, search index or link rewriting that a blog needs, so 2x of it is out
-of reach for any Nikola site; the next lever is a purpose-built notebook renderer in place
-of nbconvert's template.
+posts a full build takes 0.20x stock Nikola's time (15.9 s against 81.7 s; 0.35x against
+stock on two cores), a no-op rebuild 2.6 s (stock 3.3 s) and one edited post 4.6 s (stock
+4.4 s), in 112 MB at most. The cost of one more post falls as N grows (0.152, 0.045, 0.040 s
+per post; about 0.04 s per post from 100 to 400). Goals met: peak memory, flat cost per
+post. Missed: 0.15x stock (0.20x here, 0.17x in the previous session's run, where stock took
+113.5 s), no-op at most 2 s (2.6 s), one edit at most 3 s (4.6 s), within 2x the floor
+(6.1x). What bounds them, from the profiles below and of a no-op and an edit: every run
+pays about 0.7 s to start Python and Nikola and 1.5-2 s to scan 400 posts and generate and
+check about 1,330 doit tasks before anything is done (a third of that is Nikola's and
+doit's bookkeeping: a JSON digest of every task's settings, 5,400 of them, and an
+`inspect.signature` call for each up-to-date check); an edit then renders the post, the
+index page, archive, tag pages and feeds that show it, and re-runs pagefind over every page
+(1.0 s for 400 posts; pagefind has no incremental mode), which is where it loses to stock
+Nikola, which has no search. A full build is bound by rendering the notebooks (nbconvert's
+Jinja templates around Pygments and mistune) and by Nikola's page rendering (its templates,
+then an lxml pass over each page to rewrite every link). The floor does none of the pages,
+index pages, feeds, search index or link rewriting that a blog needs, so 2x of it is out of
+reach for any Nikola site.
 
-A repeat of the whole benchmark half an hour later, with the same code, gave at 400 posts
-a full build of 24.9 s against stock's 103.2 s (0.24x), a no-op of 4.2 s against 3.4 s and
-one edit of 6.7 s against 4.8 s: on this shared 2-core machine timings move by a third from
-one run to the next (stock's no-op went from 4.6 s to 3.4 s), so compare within one run.
+Quarto is not in the table: `pip install quarto-cli` (1.10.19, tried 2026-11-25) is a source
+package whose build downloads the Quarto binary from GitHub, which this network refuses.
+
+Timings on this shared 2-core machine move by a third from one run to the next (stock's
+400-post full build took 113.5 s in the previous session's run and 81.7 s in this one), so
+compare within one run.
 """
 
 
