@@ -202,6 +202,9 @@ def start_server(
     reply_delay: float = 0.0,
 ) -> FtpServer:
     """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
+    if tls and reply_delay:
+        # The reply to AUTH TLS would be sent after the connection had switched to TLS.
+        raise ValueError("reply_delay works with plain FTP only")
     root = folder / "root"
     (root / "site").mkdir(parents=True, exist_ok=True)
     faults = faults or Faults()

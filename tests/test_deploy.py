@@ -118,6 +118,8 @@ def test_a_new_folder_goes_online_whole_with_one_rename(server: FtpServer, tmp_p
     assert complete_or_absent and all(complete_or_absent), "posts/ was seen online before all its files were"
     # posts/, assets/ and images/ once each, index.html and rss.xml, and the manifest twice (journal, final).
     assert server.faults.commands["RNFR"] == 3 + 2 + 2
+    folders = {folder for path in output.rglob("*") for folder in path.relative_to(output).parents} - {Path(".")}
+    assert server.faults.commands["MKD"] == len(folders), "each folder is made once, however many connections need it"
     assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
 
 

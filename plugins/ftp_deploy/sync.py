@@ -252,6 +252,7 @@ class FolderMaker:
         self.root = settings.remote_dir
         self.made = {self.root}
         self.lock = threading.Lock()
+        self.making: dict[str, threading.Lock] = {}
 
     def ensure(self, ftp: ftplib.FTP, folder: str) -> None:
         missing = []
@@ -259,10 +260,16 @@ class FolderMaker:
             missing.append(folder)
             folder = posixpath.dirname(folder)
         for path in reversed(missing):
-            # Refused means it exists already; if it could not be made, the upload into it says so.
-            with contextlib.suppress(ftplib.error_perm):
-                ftp.mkd(path)
             with self.lock:
+                making = self.making.setdefault(path, threading.Lock())
+            # The first connection to need a folder makes it; the others wait for it rather
+            # than each sending an MKD (a round trip) of their own.
+            with making:
+                if path in self.made:
+                    continue
+                # Refused means it exists already; if it could not be made, the upload into it says so.
+                with contextlib.suppress(ftplib.error_perm):
+                    ftp.mkd(path)
                 self.made.add(path)
 
 
