@@ -145,6 +145,8 @@ def refusing_rename_over(base: type[FTPHandler]) -> type[FTPHandler]:
 
 
 def counting(base: type[FTPHandler], faults: Faults) -> type[FTPHandler]:
+    """A handler that counts the commands it receives in faults.commands."""
+
     class Counting(base):
         def pre_process_command(self, line: str, cmd: str, arg: str):
             faults.commands[cmd] += 1
