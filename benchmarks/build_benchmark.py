@@ -7,7 +7,8 @@ Each is timed for a full build, a no-op rebuild, a rebuild after editing one mar
 of one post, and a full build with `-n 2`; the peak memory of the full build is recorded.
 The floor is one Python process doing only the unavoidable work for the same notebooks:
 parse the JSON, render the markdown (mistune), highlight the code (Pygments), write HTML.
-Seconds are medians of --runs runs.
+Seconds are medians of --runs runs; the two sites take turns, run by run, so that the
+drift of this shared machine's speed falls on both.
 
 Quarto is not measured: `pip install quarto-cli` builds from a source package that
 downloads the Quarto binary from GitHub, which the network here refuses.
@@ -85,22 +86,29 @@ def edit_one_post(site: Path, run: int) -> None:
     path.write_text(json.dumps(notebook, indent=1))
 
 
-def measure(site: Path, runs: int) -> dict[str, float]:
-    samples: dict[str, list[float]] = {scenario: [] for scenario in SCENARIOS}
-    memory = []
+def measure_round(site: Path, run: int, samples: dict[str, list[float]]) -> None:
+    """One of each build, in order: full, no-op, one edit, then full with `-n 2`."""
+    clean(site)
+    seconds, peak = build(site)
+    samples["full"].append(seconds)
+    samples["memory"].append(peak)
+    samples["no-op"].append(build(site)[0])
+    edit_one_post(site, run)
+    samples["one edit"].append(build(site)[0])
+    clean(site)
+    samples["full, -n 2"].append(build(site, "-n", "2")[0])
+
+
+def measure(sites: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
+    """Medians per site; the sites take turns, first one then the other, so drift hits both."""
+    samples = {name: {scenario: [] for scenario in (*SCENARIOS, "memory")} for name in sites}
     for run in range(runs):
-        clean(site)
-        seconds, peak = build(site)
-        samples["full"].append(seconds)
-        memory.append(peak)
-        samples["no-op"].append(build(site)[0])
-        edit_one_post(site, run)
-        samples["one edit"].append(build(site)[0])
-        clean(site)
-        samples["full, -n 2"].append(build(site, "-n", "2")[0])
-    result = {scenario: statistics.median(values) for scenario, values in samples.items()}
-    result["memory"] = max(memory)
-    return result
+        for name in list(sites)[:: 1 if run % 2 == 0 else -1]:
+            measure_round(sites[name], run, samples[name])
+    return {
+        name: {**{s: statistics.median(v[s]) for s in SCENARIOS}, "memory": max(v["memory"])}
+        for name, v in samples.items()
+    }
 
 
 def floor(posts: Path) -> float:
@@ -136,9 +144,10 @@ def benchmark(counts: list[int], runs: int) -> str:
     memory_lines = ["| posts | stock Nikola, peak MB | this site, peak MB |", "|---|---|---|"]
     for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"build-bench-{count}-") as temp:
-            stock = measure(stock_site(Path(temp) / "stock", count), runs)
             ours_site = our_site(Path(temp) / "ours", count)
-            ours = measure(ours_site, runs)
+            sites = {"stock": stock_site(Path(temp) / "stock", count), "ours": ours_site}
+            results = measure(sites, runs)
+            stock, ours = results["stock"], results["ours"]
             bottom = statistics.median(floor(ours_site / "posts") for _ in range(runs))
         for scenario in SCENARIOS:
             ratio_floor = f"{ours[scenario] / bottom:.1f}x" if scenario.startswith("full") else "-"

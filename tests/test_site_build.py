@@ -231,6 +231,36 @@ def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
     )
 
 
+COMPARE_LINKS = """
+import copy, pathlib, sys
+sys.path.insert(0, ".")
+import conf
+import lxml.html
+from nikola.nikola import Nikola
+
+site = Nikola(**{key: value for key, value in vars(conf).items() if key.isupper()})
+site.init_plugins()
+assert getattr(site.rewrite_links, "__func__", None) is not Nikola.rewrite_links, "plugins/build_speed is not active"
+compared = 0
+for page in sorted(pathlib.Path("output").rglob("*.html")):
+    ours = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
+    nikolas = copy.deepcopy(ours)
+    src = "/" + page.relative_to("output").as_posix()
+    site.rewrite_links(ours, src, "en")
+    Nikola.rewrite_links(site, nikolas, src, "en")
+    assert lxml.html.tostring(ours) == lxml.html.tostring(nikolas), page
+    compared += 1
+print(compared)
+"""
+
+
+def test_cheaper_link_rewriting_gives_what_nikola_gives(built_site: Path) -> None:
+    """plugins/build_speed must not change a link on any page."""
+    result = subprocess.run([sys.executable, "-c", COMPARE_LINKS], cwd=built_site, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[-1]) == len(list((built_site / "output").rglob("*.html")))
+
+
 def test_a_parallel_build_writes_a_complete_sitemap(small_site: Path) -> None:
     """Nikola's own sitemap tasks lose every page when they run in different processes."""
     nikola(small_site, "build", "-n", "2")

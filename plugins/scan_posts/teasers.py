@@ -7,6 +7,9 @@ and paragraph counts: four more parses of the whole post, whether the link shows
 not (ours does not). On a blog of notebook posts that was a fifth of a full build. Here:
 
 - a teaser is cut from the compiled HTML first, and only the teaser is parsed;
+- the whole text (for the post's own page) is parsed once, not twice;
+- links are made absolute by visiting only the elements that can hold one
+  (plugins/build_speed/links.py);
 - the reading time and paragraph counts are worked out only if the link's template names them;
 - every answer is kept for the life of the process, keyed by the compiled file's
   modification time, so a post rendered again gives a fresh answer.
@@ -22,6 +25,8 @@ import string
 import lxml.html
 from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
+
+from plugins.build_speed.links import make_links_absolute
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
 COSTLY_FIELDS = {
@@ -61,9 +66,28 @@ class TeaserPost(Post):
         key = (file_name, os.stat(file_name).st_mtime_ns, *arguments)
         answers = self.__dict__.setdefault("_text_answers", {})
         if key not in answers:
-            teaser = self._teaser(file_name, real_lang, *arguments) if teaser_only else None
-            answers[key] = super().text(*arguments) if teaser is None else teaser
+            if teaser_only:
+                answer = self._teaser(file_name, real_lang, *arguments)
+            elif not strip_html:
+                answer = self._whole(file_name, real_lang, lang)
+            else:
+                answer = None
+            answers[key] = super().text(*arguments) if answer is None else answer
         return answers[key]
+
+    def _whole(self, file_name: str, real_lang: str, lang: str) -> str:
+        """The whole post as Post.text() gives it, from one parse instead of two."""
+        with open(file_name, encoding="utf-8-sig") as stream:
+            data = stream.read().strip()
+        if not data:
+            return ""
+        document = lxml.html.fragment_fromstring(data, "body")
+        make_links_absolute(document, self.permalink(lang=lang))
+        if self.hyphenate:
+            hyphenate(document, real_lang)
+        if self.demote_headers:
+            demote_headers(document, self.demote_headers)
+        return html_tostring_fragment(document)
 
     def _teaser(
         self, file_name, real_lang, lang, _teaser_only, strip_html, show_read_more_link, feed_read_more_link, query
@@ -80,7 +104,7 @@ class TeaserPost(Post):
             # Inside whatever the teaser leaves open, as Nikola places it.
             teaser += self._read_more_link(lang, marker, feed_read_more_link, query)
         document = lxml.html.fromstring(teaser)  # as Nikola parses a teaser: several elements get a <div>
-        document.make_links_absolute(self.permalink(lang=lang))
+        make_links_absolute(document, self.permalink(lang=lang))
         if self.hyphenate:
             hyphenate(document, real_lang)
         if strip_html:
