@@ -1,12 +1,23 @@
-"""Nikola's link rewriting, walking only the elements that can hold a link.
+"""Work Nikola does on every build, done cheaper.
 
-Nikola makes every page's links relative by handing the parsed page to lxml's
-`rewrite_links`. The site's `rewrite_links` is wrapped so that Nikola's own code gets a
-stand-in for the page (links.LinkCandidates) whose link walk skips the hundreds of
-code-highlighting <span>s of a notebook post; pages come out the same.
+- Nikola makes every page's links relative by handing the parsed page to lxml's
+  `rewrite_links`. The site's `rewrite_links` is wrapped so that Nikola's own code gets a
+  stand-in for the page (links.LinkCandidates) whose link walk skips the hundreds of
+  code-highlighting <span>s of a notebook post; pages come out the same.
+- Python's cyclic garbage collector runs after every 700 new objects, and a build makes
+  millions that live to the end (posts, tasks, templates): a no-op build spent 0.16 s in
+  330 collections. It now runs after every 50,000 (0.04 s; a full build's total is the
+  same either way, its peak memory 7 MB higher).
+- When the process ends, Python's last garbage collection walks every object the build
+  made, about 0.25 s of a 2.5 s no-op build; those objects are frozen first, so it skips
+  them (the operating system frees their memory either way; atexit handlers and module
+  clean-up still run).
 """
 
 from __future__ import annotations
+
+import atexit
+import gc
 
 from nikola.plugin_categories import ConfigPlugin
 
@@ -14,7 +25,7 @@ from plugins.build_speed.links import LinkCandidates
 
 
 class BuildSpeed(ConfigPlugin):
-    """Wraps the site's rewrite_links so that it sees link candidates only."""
+    """Wraps the site's rewrite_links so that it sees link candidates only; skips the last collection."""
 
     name = "build_speed"
 
@@ -25,4 +36,6 @@ class BuildSpeed(ConfigPlugin):
             rewrite(LinkCandidates(doc), src, lang, url_type)
 
         site.rewrite_links = rewrite_candidates
+        gc.set_threshold(50_000, 20, 100)
+        atexit.register(gc.freeze)
         super().set_site(site)

@@ -22,6 +22,7 @@ Takes the place of Nikola's ipynb compiler (same plugin name, so the site's copy
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import posixpath
@@ -241,7 +242,10 @@ class CompileIPynb(PageCompiler):
         settings.append(site.config.get("NOTEBOOK_PROMPTS", False))
         # Pages name library files by content hash: a new library version re-renders them.
         settings.append(libraries.pinned_versions(available_libraries()))
-        self.config_dependencies = [json.dumps(settings, sort_keys=True, default=str)]
+        # As a digest: Nikola hashes config_dependencies again for every task showing a post
+        # (the RSS feed's task: 400 times), and the settings with the template are 5 KB.
+        settings_json = json.dumps(settings, sort_keys=True, default=str)
+        self.config_dependencies = [hashlib.sha256(settings_json.encode("utf-8")).hexdigest()]
 
     def register_extra_dependencies(self, post) -> None:
         """Posts that run at build time render from their executed copy, so they depend on it."""
