@@ -165,31 +165,31 @@ def benchmark(counts: list[int], runs: int) -> str:
 READING = """
 How to read it: "full" is a plain `nikola build`, so this site builds on both cores
 (`DOIT_CONFIG` in conf.py) where stock Nikola uses one; "full, -n 2" gives both two. At 400
-posts a full build takes 0.20x stock Nikola's time (15.9 s against 81.7 s; 0.35x against
-stock on two cores), a no-op rebuild 2.6 s (stock 3.3 s) and one edited post 4.6 s (stock
-4.4 s), in 112 MB at most. The cost of one more post falls as N grows (0.152, 0.045, 0.040 s
-per post; about 0.04 s per post from 100 to 400). Goals met: peak memory, flat cost per
-post. Missed: 0.15x stock (0.20x here, 0.17x in the previous session's run, where stock took
-113.5 s), no-op at most 2 s (2.6 s), one edit at most 3 s (4.6 s), within 2x the floor
-(6.1x). What bounds them, from the profiles below and of a no-op and an edit: every run
-pays about 0.7 s to start Python and Nikola and 1.5-2 s to scan 400 posts and generate and
-check about 1,330 doit tasks before anything is done (a third of that is Nikola's and
-doit's bookkeeping: a JSON digest of every task's settings, 5,400 of them, and an
-`inspect.signature` call for each up-to-date check); an edit then renders the post, the
-index page, archive, tag pages and feeds that show it, and re-runs pagefind over every page
-(1.0 s for 400 posts; pagefind has no incremental mode), which is where it loses to stock
-Nikola, which has no search. A full build is bound by rendering the notebooks (nbconvert's
-Jinja templates around Pygments and mistune) and by Nikola's page rendering (its templates,
-then an lxml pass over each page to rewrite every link). The floor does none of the pages,
-index pages, feeds, search index or link rewriting that a blog needs, so 2x of it is out of
-reach for any Nikola site.
+posts a full build takes 0.16x stock Nikola's time (16.5 s against 105.9 s; 0.30x against
+stock on two cores), a no-op rebuild 2.3 s (stock 4.4 s) and one edited post 4.9 s (stock
+5.5 s), in 112 MB at most. The cost of one more post falls as N grows (0.134, 0.043, 0.041 s
+per post). Goals met: peak memory, flat cost per post. Missed: 0.15x stock (0.16x; 16.5 s
+is under the "about 20 s" the goal expected), no-op at most 2 s (2.3 s here; 2.0-2.1 s in
+alternating runs on a quiet machine), one edit at most 3 s (4.9 s), within 2x the floor
+(5.9x). What bounds them, timed phase by phase in a no-op at 400 posts (wall clock, one
+process): starting Python and importing Nikola 0.25 s, loading plugins 0.21 s, reading 400
+posts' metadata 0.32 s, generating 1,330 doit tasks 0.43 s, then doit checking each task
+0.77 s (a JSON digest of every task's settings, where Nikola puts 6 KB of global context in
+each page's; an `inspect.signature` call per up-to-date check, 0.12 s; a stat of every file
+each task depends on). An edit adds importing nbconvert in the worker (0.3 s), rendering the
+post and the index page, archive, tag pages and feeds that show it, and pagefind re-indexing
+all 400 pages (1.1 s; it has no incremental mode), which waits for doit's ordered walk over
+every task. A full build is bound by rendering the notebooks (more than half of it Pygments
+and mistune, the floor's own work) and by Nikola's page rendering (see the profile below).
+The floor does none of the pages, index pages, feeds, search index or link rewriting a blog
+needs, so 2x of it is out of reach for a Nikola site.
 
 Quarto is not in the table: `pip install quarto-cli` (1.10.19, tried 2026-11-25) is a source
 package whose build downloads the Quarto binary from GitHub, which this network refuses.
 
 Timings on this shared 2-core machine move by a third from one run to the next (stock's
-400-post full build took 113.5 s in the previous session's run and 81.7 s in this one), so
-compare within one run.
+400-post full build took 81.7 s in one run and 126.0 s in another on the same day), so
+compare within one run; the two sites take turns for that reason.
 """
 
 

@@ -73,10 +73,13 @@ def benchmark(counts: list[int], _runs: int) -> str:
 
 
 READING = """
-How to read it: rendering the notebooks (nbconvert's nested Jinja templates around
-Pygments and mistune) and Nikola's own page rendering (its templates, then an lxml pass
-over every page that rewrites each link) are most of a full build. The stages this site
-added (MathML, the search index) and the teasers of index pages and feeds are small.
+How to read it: rendering the notebooks is the largest stage, and more than half of it is
+the work the floor does too (Pygments, mistune); the rest is nbconvert's nested Jinja
+templates (every scoped block copies the template context) and its preprocessors. Nikola's
+page rendering comes next: its templates, then the link rewriting of every page, which now
+visits only the elements that can hold a link (plugins/build_speed), so what is left of it
+is working out each relative URL. The stages this site added (MathML, mostly latex2mathml
+converting each formula, and the search index) and the teasers are small.
 """
 
 
