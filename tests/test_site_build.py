@@ -199,16 +199,24 @@ def test_notebook_styles_do_not_leak(built_site: Path) -> None:
     ]
 
 
-COMPARE_TEXTS = """
-import itertools, sys
+# The built site's Nikola, in a script run from the site's folder.
+SITE_IN_PROCESS = """
+import sys
 sys.path.insert(0, ".")
 import conf
 from nikola.nikola import Nikola
-from nikola.post import Post
-from plugins.scan_posts.teasers import TeaserPost
 
 site = Nikola(**{key: value for key, value in vars(conf).items() if key.isupper()})
 site.init_plugins()
+"""
+
+COMPARE_TEXTS = (
+    SITE_IN_PROCESS
+    + """
+import itertools
+from nikola.post import Post
+from plugins.scan_posts.teasers import TeaserPost
+
 site.scan_posts()
 compared = 0
 for post in site.timeline:
@@ -220,6 +228,7 @@ for post in site.timeline:
         compared += 1
 print(compared)
 """
+)
 
 
 def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
@@ -231,15 +240,12 @@ def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
     )
 
 
-COMPARE_LINKS = """
-import copy, pathlib, sys
-sys.path.insert(0, ".")
-import conf
+COMPARE_LINKS = (
+    SITE_IN_PROCESS
+    + """
+import copy, pathlib
 import lxml.html
-from nikola.nikola import Nikola
 
-site = Nikola(**{key: value for key, value in vars(conf).items() if key.isupper()})
-site.init_plugins()
 assert getattr(site.rewrite_links, "__func__", None) is not Nikola.rewrite_links, "plugins/build_speed is not active"
 compared = 0
 for page in sorted(pathlib.Path("output").rglob("*.html")):
@@ -252,6 +258,7 @@ for page in sorted(pathlib.Path("output").rglob("*.html")):
     compared += 1
 print(compared)
 """
+)
 
 
 def test_cheaper_link_rewriting_gives_what_nikola_gives(built_site: Path) -> None:

@@ -66,12 +66,9 @@ class TeaserPost(Post):
         key = (file_name, os.stat(file_name).st_mtime_ns, *arguments)
         answers = self.__dict__.setdefault("_text_answers", {})
         if key not in answers:
-            if teaser_only:
-                answer = self._teaser(file_name, real_lang, *arguments)
-            elif not strip_html:
+            answer = self._teaser(file_name, real_lang, *arguments) if teaser_only else None
+            if answer is None and not strip_html:  # also a post without a teaser marker
                 answer = self._whole(file_name, real_lang, lang)
-            else:
-                answer = None
             answers[key] = super().text(*arguments) if answer is None else answer
         return answers[key]
 
