@@ -9,8 +9,6 @@ import shlex
 import sys
 import time
 
-from plugins.build_speed.file_checks import OnceMD5Checker
-
 # --- Identity --------------------------------------------------------------
 BLOG_AUTHOR = "Stuart Mumford"
 BLOG_TITLE = "Stuart Mumford's notebook"
@@ -116,19 +114,9 @@ RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
 
 # --- Start-up ----------------------------------------------------------------
 # `nikola build` renders on every core (like `nikola build -n N`); a single process left
-# the second core idle for most of a full build. Files are compared by MD5 as doit does,
-# each hashed once per build rather than once per page that depends on it.
-DOIT_CONFIG = {"num_process": os.cpu_count() or 1, "check_file_uptodate": OnceMD5Checker}
-# `nikola auto` (make serve) is the only command that needs aiohttp, which takes 0.2 s to
-# import; every other command (build, deploy, check) starts faster without it loaded.
-DISABLED_PLUGINS = [] if sys.argv[1:2] == ["auto"] else ["auto"]
-# `nikola ftp_deploy` only uploads output/: without the plugins that read sources and render
-# it starts in about 0.6 s instead of 0.9 s.
-if sys.argv[1:2] == ["ftp_deploy"]:
-    DISABLED_PLUGINS += [
-        "rst2html", "render_galleries", "scale_images", "markdown", "mdx_gist", "ipynb", "mako",
-        "scan_posts", "execute_notebooks", "interactive_outputs", "page_size_report", "serve", "init",
-    ]  # fmt: skip
+# the second core idle for most of a full build. After every other task, prune_output
+# removes from output/ what no source makes any more (plugins/prune_output).
+DOIT_CONFIG = {"num_process": os.cpu_count() or 1, "default_tasks": ["render_site", "post_render", "prune_output"]}
 
 # --- Comments and privacy --------------------------------------------------
 COMMENT_SYSTEM = ""  # no third-party comment widget

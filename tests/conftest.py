@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "requirements")
+SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_build", "requirements")
 NIKOLA = [sys.executable, "-m", "nikola"]
 
 
@@ -51,15 +49,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def load_plugin(name: str) -> ModuleType:
-    """Import plugins/NAME/NAME.py by path, so its plain functions can be tested without a site."""
-    path = ROOT / "plugins" / name / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"site_plugin_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

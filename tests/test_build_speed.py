@@ -10,8 +10,8 @@ import pytest
 from doit.dependency import MD5Checker
 from lxml import html
 
-from plugins.build_speed.file_checks import OnceMD5Checker
-from plugins.build_speed.links import LinkCandidates, make_links_absolute
+from blog_build.file_checks import OnceMD5Checker
+from blog_build.links import LinkCandidates, make_links_absolute
 
 # Every place lxml's iterlinks finds a link, among elements that hold none.
 PAGE = """<html><head><base href="https://base.example/dir/">

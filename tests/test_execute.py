@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from plugins.execute_notebooks.execution import ExecutionError, cache_key, wants_execution
+from blog_build.execution import environment_digest, outputs_key
+from blog_build.metadata import SourceError, check_value
+from blog_build.notebook import code_digest, kernel_name
 
-from conftest import NIKOLA
+from conftest import NIKOLA, tree_digest
 
 META = ".. title: {title}\n.. slug: {slug}\n.. date: 2024-05-06 07:08:09 UTC\n.. tags: t\n.. description: d\n"
 
@@ -146,18 +148,33 @@ def test_a_hung_cell_times_out(small_site: Path, kernel_env: dict) -> None:
     assert "posts/slow.ipynb: cell 1 ('import time') did not finish within 2 s" in result.stderr
 
 
-def test_a_missing_kernel_is_named(small_site: Path, kernel_env: dict) -> None:
+def test_a_missing_kernel_is_named_in_one_line_and_output_is_left_alone(small_site: Path, kernel_env: dict) -> None:
+    assert build(small_site, kernel_env).returncode == 0
+    before = tree_digest(small_site / "output")
     write_post(small_site, "nokernel", [("code", "print(1)", [])], kernel="julia-9.9")
     result = build(small_site, kernel_env)
     assert result.returncode != 0
-    assert "posts/nokernel.ipynb: kernel 'julia-9.9' is not installed" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert any("posts/nokernel.ipynb: kernel 'julia-9.9' is not installed" in line for line in errors), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) <= 4, result.stderr
+    assert tree_digest(small_site / "output") == before, "a post that cannot run changes nothing in output/"
 
 
-def test_execute_flag_words() -> None:
-    assert wants_execution(None, True) and not wants_execution(None, False)
-    assert wants_execution("yes", False) and wants_execution(True, False) and not wants_execution("False", True)
-    with pytest.raises(ExecutionError, match="neither true nor false"):
-        wants_execution("sometimes", False)
+def test_execute_flag_words(small_site: Path) -> None:
+    from blog_build.pipeline import Pipeline, Settings
+
+    pipeline = Pipeline(Settings(cache=small_site / "cache", libraries=set(), execute_default=True))
+    assert (
+        pipeline.executes({}) and pipeline.executes({"execute": "yes"}) and not pipeline.executes({"execute": "False"})
+    )
+    pipeline.settings.execute_default = False
+    assert not pipeline.executes({}) and pipeline.executes({"execute": "on"})
+    with pytest.raises(SourceError, match="neither true nor false"):
+        check_value("execute", "sometimes", "posts/x.meta")
+
+
+def cache_key(notebook: dict, lock_files: list[Path]) -> str:
+    return outputs_key(code_digest(notebook), kernel_name(notebook), environment_digest(lock_files))
 
 
 def test_cache_key_ignores_markdown_but_not_code_kernel_or_lock(tmp_path: Path) -> None:

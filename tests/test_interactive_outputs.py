@@ -2,7 +2,7 @@
 
 The fixture posts in tests/fixtures/posts were made by tests/fixtures/make_interactive_posts.py,
 which ran real Plotly, Altair and ipywidgets code and saved what they wrote. These tests
-read that through plugins/interactive_outputs and through real builds; tests/test_browser.py
+read that through blog_build/interactive_outputs.py and through real builds; tests/test_browser.py
 checks that the charts draw and the widget moves in Chromium.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from plugins.interactive_outputs import libraries
-from plugins.interactive_outputs.outputs import (
+from blog_build import libraries
+from blog_build.interactive_outputs import (
     PLOTLY,
     TEASER_KEY,
     UNAVAILABLE,
@@ -206,13 +206,15 @@ def test_pages_are_rendered_again_when_the_installed_libraries_change() -> None:
     assert libraries.pinned_versions(ALL) != libraries.pinned_versions({"plotly"})
 
 
-def test_libraries_are_found_from_the_notebook_files() -> None:
-    assert libraries.libraries_in([FIXTURES / "interactive-outputs.ipynb"]) == ALL
-    assert libraries.libraries_in([FIXTURES / "plotly-only.ipynb"]) == {"plotly"}
-    assert libraries.libraries_in([ROOT / "posts" / "fibonacci.ipynb"]) == set()
-    code_only = [FIXTURES / "interactive-outputs.ipynb"]
-    assert libraries.libraries_in([], not_yet_run=code_only) == ALL, "import plotly/altair/ipywidgets"
-    assert libraries.libraries_in([], not_yet_run=[ROOT / "posts" / "welcome.ipynb"]) == set()
+def test_libraries_are_found_from_the_notebook_models(tmp_path: Path) -> None:
+    from blog_build.images import ImageStore
+    from blog_build.notebook import model_of_file
+
+    store = ImageStore(tmp_path / "images")
+    assert model_of_file(FIXTURES / "interactive-outputs.ipynb", ALL, store)[0].libraries == sorted(ALL)
+    assert model_of_file(FIXTURES / "plotly-only.ipynb", ALL, store)[0].libraries == ["plotly"]
+    assert model_of_file(ROOT / "posts" / "fibonacci.ipynb", ALL, store)[0].libraries == []
+    assert model_of_file(FIXTURES / "plotly-only.ipynb", set(), store)[0].libraries == [], "not installed: static"
 
 
 def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_site: Path) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from conftest import ROOT, load_plugin, nikola
+from blog_build import metadata as scan_posts
 
-scan_posts = load_plugin("scan_posts")
+from conftest import ROOT, nikola
 
 POST_NAMES = sorted(path.stem for path in (ROOT / "posts").glob("*.ipynb"))
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -32,7 +32,7 @@ def page(site: Path, relative: str) -> html.HtmlElement:
 
 def text_after_teaser(name: str) -> str:
     """A sentence from the first markdown cell after the post's TEASER_END marker."""
-    notebook = scan_posts.json.loads((ROOT / "posts" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    notebook = json.loads((ROOT / "posts" / f"{name}.ipynb").read_text(encoding="utf-8"))
     markdown = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
     after = markdown.split("<!-- TEASER_END -->", 1)[1]
     return next(line for line in after.splitlines() if len(line) > 40 and not line.startswith(("#", "`", "-")))[:40]
@@ -95,7 +95,8 @@ def test_notebook_tools_bar(built_site: Path) -> None:
 def test_binder_and_colab_links_when_the_repository_is_named() -> None:
     import nbformat
 
-    ipynb = load_plugin("ipynb")
+    from blog_build import rendering as ipynb
+
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("word " * 440)])
     bar = ipynb.tools_bar(
         notebook, "/posts/x/index.ipynb", "posts/x.ipynb", {"github": "Cadair/blog", "branch": "main"}

@@ -148,31 +148,6 @@ def test_files_a_notebook_refers_to_are_copied_and_missing_ones_named(small_site
     assert (out / "missing.png").read_bytes() == b"\x89PNG found", "a file added later is copied, notebook unchanged"
 
 
-def test_notebook_facts_are_remembered_until_the_notebook_or_the_libraries_change(tmp_path: Path) -> None:
-    from plugins.ipynb.content_facts import Facts, FactsCache
-
-    notebook, store = tmp_path / "post.ipynb", tmp_path / "cache" / "facts.json"
-    notebook.write_text("{}")
-    calls = []
-
-    def compute() -> Facts:
-        calls.append(1)
-        return Facts(images=["a.png"], references=["data.csv", "data.csv"])
-
-    cache = FactsCache(store)
-    assert cache.facts(notebook, "plotly", compute) == Facts(["a.png"], ["data.csv", "data.csv"])
-    cache.save()
-    again = FactsCache(store)
-    assert again.facts(notebook, "plotly", compute).images == ["a.png"] and len(calls) == 1
-    again.facts(notebook, "plotly,vega", compute)
-    assert len(calls) == 2, "other libraries installed: the notebook keeps other images"
-    notebook.write_text("{ }")
-    again.facts(notebook, "plotly,vega", compute)
-    assert len(calls) == 3, "a changed notebook is read again"
-    store.write_text("not json")
-    assert FactsCache(store).entries == {}, "an unreadable store counts as empty"
-
-
 def test_a_heading_that_repeats_the_title_is_dropped(small_site: Path) -> None:
     write_notebook(small_site / "posts/titled.ipynb", "# Titled post\n\nFirst paragraph.", "print(1)")
     (small_site / "posts/titled.meta").write_text(".. title: Titled post\n.. slug: titled\n.. date: 2024-01-01\n")

@@ -2,7 +2,7 @@
 
 - Nikola makes every page's links relative by handing the parsed page to lxml's
   `rewrite_links`. The site's `rewrite_links` is wrapped so that Nikola's own code gets a
-  stand-in for the page (links.LinkCandidates) whose link walk skips the hundreds of
+  stand-in for the page (blog_build/links.py's LinkCandidates) whose link walk skips the hundreds of
   code-highlighting <span>s of a notebook post; pages come out the same.
 - Python's cyclic garbage collector runs after every 700 new objects, and a build makes
   millions that live to the end (posts, tasks, templates): a no-op build spent 0.16 s in
@@ -21,7 +21,8 @@ import gc
 
 from nikola.plugin_categories import ConfigPlugin
 
-from plugins.build_speed.links import LinkCandidates
+from blog_build.links import LinkCandidates
+from plugins import versions
 
 
 class BuildSpeed(ConfigPlugin):
@@ -30,6 +31,7 @@ class BuildSpeed(ConfigPlugin):
     name = "build_speed"
 
     def set_site(self, site) -> None:
+        versions.check_nikola(__file__)
         rewrite = site.rewrite_links
 
         def rewrite_candidates(doc, src: str, lang: str, url_type: str | None = None) -> None:

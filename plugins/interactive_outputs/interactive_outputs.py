@@ -1,22 +1,21 @@
 """Serve the libraries interactive notebook outputs need from the site itself.
 
-The ipynb compiler (plugins/ipynb) renders Plotly, Vega-Lite and widget outputs with
-outputs.py and adds script elements for the libraries a post needs; this task copies
-those libraries, installed from npm at pinned versions (`npm ci`), and our small
-renderer script into output/assets/notebook-outputs/. Only libraries that some notebook
-post may need are copied: a blog without charts uploads no chart library.
+The notebook models (blog_build/notebook.py) say which browser libraries each post's
+outputs need; this task copies those libraries, installed from npm at pinned versions
+(`npm ci`), and our small renderer script into output/assets/notebook-outputs/. Only
+libraries that some post needs are copied: a blog without charts uploads no chart library.
+Without the site's scanner (plugins/scan_posts) no post needs any, and nothing is copied.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from nikola.plugin_categories import Task
 from nikola.utils import copy_file
 
-from plugins.execute_notebooks.execution import executed_copy, post_executes
-from plugins.interactive_outputs.libraries import files_to_copy, libraries_in
+from blog_build import pipeline
+from blog_build.libraries import files_to_copy
 
 
 class InteractiveOutputs(Task):
@@ -25,20 +24,11 @@ class InteractiveOutputs(Task):
     name = "interactive_outputs"
 
     def needed(self) -> set[str]:
-        """The libraries some notebook post (or the executed copy it is rendered from) may need."""
+        """The libraries the rendered notebook of some post needs."""
         self.site.scan_posts()
-        notebooks, not_yet_run = [], []
-        for post in self.site.timeline:
-            if post.compiler.name != "ipynb":
-                continue
-            notebooks.append(Path(post.source_path))
-            if post_executes(post, self.site.config):
-                copy = executed_copy(post, self.site.config)
-                if copy.exists():
-                    notebooks.append(copy)
-                else:
-                    not_yet_run.append(Path(post.source_path))  # its outputs come later in this build
-        return libraries_in(notebooks, not_yet_run)
+        if pipeline.current is None:
+            return set()
+        return {name for model in pipeline.current.rendered_models.values() for name in model.libraries}
 
     def gen_tasks(self):
         output = self.site.config["OUTPUT_FOLDER"]

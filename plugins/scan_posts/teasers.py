@@ -9,7 +9,7 @@ not (ours does not). On a blog of notebook posts that was a fifth of a full buil
 - a teaser is cut from the compiled HTML first, and only the teaser is parsed;
 - the whole text (for the post's own page) is parsed once, not twice;
 - links are made absolute by visiting only the elements that can hold one
-  (plugins/build_speed/links.py);
+  (blog_build/links.py);
 - the reading time and paragraph counts are worked out only if the link's template names them;
 - every answer is kept for the life of the process, keyed by the compiled file's
   modification time, so a post rendered again gives a fresh answer.
@@ -26,7 +26,7 @@ import lxml.html
 from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
 
-from plugins.build_speed.links import make_links_absolute
+from blog_build.links import make_links_absolute
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
 COSTLY_FIELDS = {

@@ -12,8 +12,9 @@ library from a CDN or expects RequireJS. `prepare` rewrites each output into one
 - a short note, when the bundle holds nothing else that a reader could use;
 
 and drops outputs that only load a library (Plotly's `init_notebook_mode` cell inlines
-all 4 MB of plotly.js). It also marks where index pages and feeds must stop at the
-latest: before the first interactive output, so they never carry its payload.
+all 4 MB of plotly.js). The notebook model (notebook.py) runs it on every output and
+marks where index pages and feeds must stop at the latest: before the first interactive
+output, so they never carry its payload.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -189,12 +191,16 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
     return True
 
 
-def prepare(notebook: dict, available: set[str]) -> Prepared:
+def prepare(
+    notebook: dict, available: set[str], broken: Callable[[int, int, Exception], dict] | None = None
+) -> Prepared:
     """Rewrite the notebook's outputs in place for a static page (module docstring); say what it needs.
 
     `available` names the libraries the site can serve. The first cell with an
     interactive output gets metadata[TEASER_KEY] unless an author's teaser marker comes
-    before it.
+    before it. An output whose data defeats the rewriting (a shape no tool writes) is
+    replaced by what `broken(cell number, output number, error)` returns; without
+    `broken` the error is raised.
     """
     prepared = Prepared()
     models = widget_models(notebook)
@@ -204,9 +210,15 @@ def prepare(notebook: dict, available: set[str]) -> Prepared:
             teaser_marked = True
         if cell.get("cell_type") != "code":
             continue
-        kept = [
-            output for output in cell.get("outputs", []) if prepare_output(output, models, available, prepared, number)
-        ]
+        kept = []
+        for index, output in enumerate(cell.get("outputs", []), 1):
+            try:
+                if prepare_output(output, models, available, prepared, number):
+                    kept.append(output)
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                if broken is None:
+                    raise
+                kept.append(broken(number, index, error))
         cell["outputs"] = kept
         drawn_here = any(library_for(mime) for output in cell["outputs"] for mime in output.get("data", {}))
         if drawn_here and not teaser_marked:

@@ -50,27 +50,9 @@ LIBRARIES = {
 }
 
 
-# Strings in a notebook file that mean one of its outputs may need the library (outputs.py
-# decides for sure when it renders); a superset, so no page misses its library.
-MARKERS = {
-    "plotly": (b"application/vnd.plotly.v1+json", b"Plotly.newPlot("),
-    "vega": (b"application/vnd.vegalite.v", b"application/vnd.vega.v", b"vegaEmbed("),
-    "widgets": (b"application/vnd.jupyter.widget-view+json",),
-}
-
-
-# Words in the code of a notebook not yet run whose outputs could need the library.
-CODE_MARKERS = {"plotly": (b"plotly",), "vega": (b"altair", b"vega"), "widgets": (b"widget", b"interact")}
-
-
-def libraries_in(notebooks: list[Path], not_yet_run: list[Path] = ()) -> set[str]:
-    """The libraries whose outputs may appear in these notebook files, or come from running the others."""
-    found = set()
-    for paths, markers in ((notebooks, MARKERS), (not_yet_run, CODE_MARKERS)):
-        for path in paths:
-            data = path.read_bytes().lower() if markers is CODE_MARKERS else path.read_bytes()
-            found |= {name for name, words in markers.items() if any(word in data for word in words)}
-    return found
+def available(node_modules: Path = NODE_MODULES) -> set[str]:
+    """The libraries installed in node_modules/ (`npm ci`), which outputs may be drawn with."""
+    return {name for name, library in LIBRARIES.items() if not library.missing(node_modules)}
 
 
 def site_path(library: str, source: Path) -> str:

@@ -1,8 +1,8 @@
 """Files a notebook refers to by relative path (`![](figure.png)`, `<img src="images/x.png">`).
 
 They sit beside the notebook in posts/ and must end up beside the post's page, or the
-reader gets a broken image. Each one found is copied there; one that is missing is
-reported with the notebook and the cell that refers to it.
+reader gets a broken image. The notebook model lists them (with the cell that refers to
+each); the compiler copies those that exist, and the scanner names those that do not.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def references(notebook: dict) -> Iterator[tuple[int, str]]:
             texts += [data.get("text/html", ""), data.get("text/markdown", "")]
         for text in texts:
             text = "".join(text) if isinstance(text, list) else text
+            if not isinstance(text, str):
+                continue
             for match in REFERENCE.finditer(text):
                 path = relative_path(match.group(1) or match.group(2))
                 if path:
@@ -42,26 +44,38 @@ def references(notebook: dict) -> Iterator[tuple[int, str]]:
 
 def inside(folder: Path, path: str) -> Path | None:
     """`folder / path` if it stays inside `folder` (a notebook may not publish ../../secrets)."""
-    candidate = (folder / path).resolve()
+    try:
+        candidate = (folder / path).resolve()
+    except (OSError, ValueError):
+        return None
     return candidate if candidate.is_relative_to(folder.resolve()) else None
 
 
-def copy_referenced_files(notebook: dict, source_dir: Path, dest_dir: Path, label: str) -> tuple[list[Path], list[str]]:
-    """Copy referenced files to `dest_dir`; return (files written or up to date, warnings)."""
-    copied, warnings = [], []
-    for number, path in references(notebook):
-        found = inside(source_dir, path)
-        if found is None or not found.is_file():
-            warnings.append(f"{label}: cell {number} refers to {path}, which is not beside the notebook")
-            continue
-        target = dest_dir / path
-        if not target.exists() or target.stat().st_mtime < found.stat().st_mtime:
+def missing(found: list[tuple[int, str]], source_dir: Path, label: str) -> list[str]:
+    """A warning for each referenced file that is not beside the notebook."""
+    return [
+        f"{label}: cell {number} refers to {path}, which is not beside the notebook"
+        for number, path in found
+        if not ((file := inside(source_dir, path)) and file.is_file())
+    ]
+
+
+def targets(found: list[tuple[int, str]], source_dir: Path, dest_dir: Path) -> list[Path]:
+    """Where the referenced files that exist are copied: doit targets of the post."""
+    paths = []
+    for _number, path in found:
+        file = inside(source_dir, path)
+        if file and file.is_file() and dest_dir / path not in paths:
+            paths.append(dest_dir / path)
+    return paths
+
+
+def copy_referenced_files(found: list[tuple[int, str]], source_dir: Path, dest_dir: Path) -> list[Path]:
+    """Copy the referenced files that exist to `dest_dir`; return where they are."""
+    copied = targets(found, source_dir, dest_dir)
+    for target in copied:
+        origin = source_dir / target.relative_to(dest_dir)
+        if not target.exists() or target.stat().st_mtime < origin.stat().st_mtime:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(found, target)
-        copied.append(target)
-    return copied, warnings
-
-
-def referenced_targets(paths: list[str], source_dir: Path, dest_dir: Path) -> list[Path]:
-    """Where the referenced files (`paths`, from `references`) that exist will be copied: doit targets of the post."""
-    return [dest_dir / path for path in paths if (found := inside(source_dir, path)) and found.is_file()]
+            shutil.copy2(origin, target)
+    return copied

@@ -1,0 +1,362 @@
+"""The notebook model: a notebook file read once, checked, and turned into what the build needs.
+
+`make_model` takes a notebook's bytes and gives a NotebookModel: its `nikola` metadata, the
+checked images (decoded once, kept in the image store), the files it refers to, the
+browser libraries its outputs need, the warnings for the author, and the notebook ready to
+render (outputs rewritten for a static page, images pointing at files). Everything after
+it (scanning, execution, the compiler, interactive outputs) takes the model instead of
+reading the notebook again; pipeline.py keeps models by content so an unchanged notebook
+is never parsed twice.
+
+Problems are sorted by whether the post can still be published honestly:
+- the file is not a notebook, a cell is malformed, the metadata is wrong: SourceError, one
+  line naming the file and the cell, and the build stops before output/ changes;
+- one output cannot be shown (damaged image data, an output with missing or wrongly typed
+  keys, widget state that does not parse, a broken attachment): a warning naming the file,
+  cell and output, and a visible placeholder on the page where the output was.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blog_build import interactive_outputs, references
+from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, image_file, text_of
+from blog_build.metadata import SourceError, notebook_entry
+
+# Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
+MODEL_VERSION = "1"
+PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
+ATTACHMENT = re.compile(r"attachment:([^\s)\"'>]+)")
+MAX_REPAIRS = 200  # outputs repaired in one notebook before giving up on it as a whole
+
+
+@dataclass
+class NotebookModel:
+    """What the build needs from one notebook; `notebook` is the form ready to render."""
+
+    source: str
+    key: str  # content hash of what the model was made from
+    metadata: dict[str, str]
+    images: list[str]  # image names (in the image store) the page shows
+    references: list[tuple[int, str]]  # (cell number, relative path) of files it refers to
+    libraries: list[str]  # browser libraries its outputs need
+    warnings: list[str]
+    kernel: str
+    code_digest: str  # the code cells' sources, for the execution cache
+    notebook: dict | None = field(default=None, repr=False)
+
+    def facts(self) -> dict:
+        """Everything but the notebook itself: small, JSON, kept between builds."""
+        return {name: getattr(self, name) for name in FACT_FIELDS}
+
+    @classmethod
+    def from_facts(cls, facts: dict) -> NotebookModel:
+        model = cls(**{name: facts[name] for name in FACT_FIELDS})
+        model.references = [tuple(reference) for reference in model.references]
+        return model
+
+
+FACT_FIELDS = ("source", "key", "metadata", "images", "references", "libraries", "warnings", "kernel", "code_digest")
+
+
+def content_key(data: bytes, libraries: set[str], source: str) -> str:
+    """The cache key of a notebook's model: its bytes and path, the model version, the libraries the site serves."""
+    digest = hashlib.sha256(f"{MODEL_VERSION}|{','.join(sorted(libraries))}|{source}|".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def parse(data: bytes, source: str) -> dict:
+    """The notebook JSON in `data`, or a SourceError saying why it is not one."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(
+            f"{source}: not valid notebook JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except RecursionError:
+        raise SourceError(f"{source}: not valid notebook JSON (nested too deeply)") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise SourceError(f"{source}: not a Jupyter notebook (no list of 'cells')")
+    if notebook.get("nbformat") != 4:
+        raise SourceError(f"{source}: nbformat {notebook.get('nbformat')!r} is not supported; save it as version 4")
+    return notebook
+
+
+def give_cells_ids(notebook: dict) -> None:
+    """Ids for cells saved without one, made from the cell's place and content, so every build gives the same.
+
+    nbformat invents random ids for them on every read, which changed the page, the home
+    page, the feeds and the search index on every clean build.
+    """
+    minor = notebook.get("nbformat_minor")
+    if not isinstance(minor, int) or minor < 5:
+        notebook["nbformat_minor"] = 5
+    seen: set[str] = set()
+    for number, cell in enumerate(notebook["cells"], 1):
+        if not isinstance(cell, dict):
+            continue
+        given = cell.get("id")
+        if not isinstance(given, str) or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", given) or given in seen:
+            content = json.dumps([number, cell.get("source")], sort_keys=True, default=str)
+            given = f"cell-{number}-{hashlib.sha256(content.encode()).hexdigest()[:8]}"
+        cell["id"] = given
+        seen.add(given)
+
+
+def placeholder_output(what: str, why: str) -> dict:
+    html = PLACEHOLDER.format(what=what, why=why.rstrip("."))
+    return {"output_type": "display_data", "data": {"text/html": html}, "metadata": {}}
+
+
+def describe(error) -> str:
+    """nbformat's validation message, shortened to one line."""
+    message = " ".join(str(error.message).split())
+    return message if len(message) <= 160 else message[:157] + "..."
+
+
+def validate(notebook: dict, source: str, warnings: list[str]) -> None:
+    """Check the notebook against its schema; replace outputs that fail with placeholders, stop on the rest."""
+    from nbformat.validator import iter_validate
+
+    for _ in range(MAX_REPAIRS):
+        error = next(iter(iter_validate(notebook)), None)
+        if error is None:
+            return
+        path = list(error.absolute_path)
+        if len(path) >= 4 and path[0] == "cells" and path[2] == "outputs" and isinstance(path[3], int):
+            cell, output = path[1], path[3]
+            warnings.append(
+                f"{source}: cell {cell + 1}, output {output + 1} is malformed ({describe(error)});"
+                " a placeholder is shown"
+            )
+            notebook["cells"][cell]["outputs"][output] = placeholder_output(
+                "This output", "the notebook saved it damaged"
+            )
+            continue
+        if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+            where = "/".join(str(part) for part in path[2:]) or "the cell itself"
+            raise SourceError(f"{source}: cell {path[1] + 1} is malformed at {where}: {describe(error)}")
+        if path[:1] == ["metadata"] and path[1:2] == ["widgets"]:
+            warnings.append(f"{source}: metadata.widgets is malformed ({describe(error)}); widgets are shown static")
+            del notebook["metadata"]["widgets"]
+            continue
+        where = "/".join(str(part) for part in path) or "top level"
+        raise SourceError(f"{source}: not a valid notebook at {where}: {describe(error)}")
+    raise SourceError(f"{source}: more than {MAX_REPAIRS} malformed outputs; is this file a notebook?")
+
+
+def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None:
+    """Saved widget state must be a map of models each with a name, module and state; otherwise drop it."""
+    widgets = notebook.get("metadata", {}).get("widgets")
+    if widgets is None:
+        return
+    state = widgets.get(interactive_outputs.WIDGET_STATE) if isinstance(widgets, dict) else None
+    models = state.get("state") if isinstance(state, dict) else None
+    well_formed = isinstance(models, dict) and all(
+        isinstance(model, dict)
+        and isinstance(model.get("model_name"), str)
+        and isinstance(model.get("model_module"), str)
+        and isinstance(model.get("state"), dict)
+        for model in models.values()
+    )
+    if not well_formed:
+        warnings.append(f"{source}: the saved widget state (metadata.widgets) is malformed; widgets are shown static")
+        del notebook["metadata"]["widgets"]
+
+
+def prepare_outputs(notebook: dict, source: str, available: set[str], warnings: list[str]) -> set[str]:
+    """Rewrite outputs for a static page (interactive_outputs.py); an output that defeats it gets a placeholder."""
+
+    def broken(number: int, index: int, error: Exception) -> dict:
+        warnings.append(
+            f"{source}: cell {number}, output {index} could not be read ({type(error).__name__}: {error});"
+            " a placeholder is shown"
+        )
+        return placeholder_output("This output", "its saved data is not in a form the site knows")
+
+    prepared = interactive_outputs.prepare(notebook, available, broken)
+    warnings.extend(prepared.warnings(source))
+    return prepared.libraries
+
+
+def extract_images(notebook: dict, source: str, store: ImageStore, warnings: list[str]) -> list[str]:
+    """Check every image output and keep it in `store`; point the output at its file name.
+
+    Sets the metadata nbconvert's templates read: filenames (the name alone; the compiler
+    adds the post's URL), width, height and alt (a default naming the cell when the author
+    gave none). An image that is not whole becomes a placeholder.
+    """
+    names = []
+    for number, cell in enumerate(notebook["cells"], 1):
+        for index, output in enumerate(cell.get("outputs", []), 1):
+            data = output.get("data", {})
+            for mime in [mime for mime in IMAGE_TYPES if mime in data]:
+                try:
+                    image = image_file(mime, data[mime])
+                except ImageError as error:
+                    warnings.append(f"{source}: cell {number}, output {index}: {mime} {error}; a placeholder is shown")
+                    output["data"] = placeholder_output("This figure", f"its {mime} data is damaged")["data"]
+                    break
+                store.keep(image)
+                names.append(image.name)
+                metadata = output.setdefault("metadata", {})
+                metadata.setdefault("filenames", {})[mime] = image.name
+                size = metadata.setdefault(mime, {})
+                if not isinstance(size, dict):
+                    size = metadata[mime] = {}
+                if image.width and "width" not in size and "width" not in metadata:
+                    size["width"], size["height"] = image.width, image.height
+                if not (metadata.get("alt") or size.get("alt") or cell.get("metadata", {}).get("alt")):
+                    metadata["alt"] = f"Figure produced by code cell {number}"
+                data[mime] = ""  # the file holds it now; keeps the model and the page small
+    return names
+
+
+def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings: list[str]) -> list[str]:
+    """Markdown-cell attachments (pasted images) as image files, like output figures.
+
+    `attachment:NAME` in the cell becomes `attachment-file:FILE`, which the compiler points at
+    the copy beside the post; a broken or missing attachment is named and shown as a placeholder.
+    """
+    names = []
+    for number, cell in enumerate(notebook["cells"], 1):
+        if cell["cell_type"] not in ("markdown", "raw"):
+            continue
+        if "attachment:" not in text_of(cell["source"]):
+            cell.pop("attachments", None)  # nothing shows them: their base64 need not travel further
+            continue
+        attachments = cell.get("attachments") or {}
+        files: dict[str, str | None] = {}
+        for name, bundle in attachments.items():
+            mime = next((mime for mime in IMAGE_TYPES if mime in bundle), None)
+            if mime is None:
+                warnings.append(f"{source}: cell {number}: attachment {name!r} holds no image; a placeholder is shown")
+                files[name] = None
+                continue
+            try:
+                image = image_file(mime, bundle[mime])
+            except ImageError as error:
+                warnings.append(f"{source}: cell {number}: attachment {name!r}: {error}; a placeholder is shown")
+                files[name] = None
+                continue
+            store.keep(image)
+            names.append(image.name)
+            files[name] = image.name
+
+        def point(match: re.Match, number: int = number, files: dict = files) -> str:
+            name = match.group(1)
+            if files.get(name):
+                return f"attachment-file:{files[name]}"
+            if name not in files:
+                warnings.append(f"{source}: cell {number} shows attachment {name!r}, which the notebook does not hold")
+            return "attachment-missing:"
+
+        cell["source"] = ATTACHMENT.sub(point, text_of(cell["source"]))
+        cell.pop("attachments", None)
+    return names
+
+
+def code_digest(notebook: dict) -> str:
+    code = [text_of(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return hashlib.sha256(json.dumps(code).encode()).hexdigest()
+
+
+def kernel_name(notebook: dict) -> str:
+    kernelspec = notebook.get("metadata", {}).get("kernelspec")
+    name = kernelspec.get("name") if isinstance(kernelspec, dict) else None
+    return name if isinstance(name, str) and name else "python3"
+
+
+def join_lines(notebook: dict) -> None:
+    """Multi-line strings saved as lists of lines made whole, as nbformat's reader does (rejoin_lines)."""
+
+    def joined(bundle: dict) -> None:
+        for mime, value in bundle.items():
+            if isinstance(value, list) and not mime.endswith("json"):
+                bundle[mime] = "".join(value)
+
+    for cell in notebook["cells"]:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        for bundle in (cell.get("attachments") or {}).values():
+            joined(bundle)
+        for output in cell.get("outputs", []):
+            if output["output_type"] in ("execute_result", "display_data"):
+                joined(output["data"])
+            elif isinstance(output.get("text"), list):
+                output["text"] = "".join(output["text"])
+
+
+def checked_notebook(data: bytes, source: str, warnings: list[str]) -> dict:
+    """The notebook in `data`, parsed, given stable cell ids, checked against its schema, lines joined."""
+    notebook = parse(data, source)
+    give_cells_ids(notebook)
+    validate(notebook, source, warnings)
+    join_lines(notebook)
+    return notebook
+
+
+def make_model(notebook: dict, source: str, key: str, available: set[str], store: ImageStore,
+               warnings: list[str] | None = None) -> NotebookModel:  # fmt: skip
+    """The model of a checked notebook (`checked_notebook`); the notebook dict is not changed."""
+    warnings = list(warnings or [])
+    metadata = notebook_entry(notebook.get("metadata", {}).get("nikola", {}), source)
+    page = copy.deepcopy(notebook)
+    check_widget_state(page, source, warnings)
+    libraries = prepare_outputs(page, source, available, warnings)
+    images = extract_images(page, source, store, warnings)
+    images += extract_attachments(page, source, store, warnings)
+    return NotebookModel(
+        source=source,
+        key=key,
+        metadata=metadata,
+        images=sorted(set(images)),
+        references=list(references.references(page)),
+        libraries=sorted(libraries),
+        warnings=warnings,
+        kernel=kernel_name(notebook),
+        code_digest=code_digest(notebook),
+        notebook=page,
+    )
+
+
+def model_of_file(path: Path, available: set[str], store: ImageStore) -> tuple[NotebookModel, dict]:
+    """Read the notebook at `path` once; its model and the checked notebook (for execution)."""
+    data = path.read_bytes()
+    warnings: list[str] = []
+    notebook = checked_notebook(data, str(path), warnings)
+    return make_model(
+        notebook, str(path), content_key(data, available, str(path)), available, store, warnings
+    ), notebook
+
+
+def point_images(page: dict, url: str) -> None:
+    """Prefix the image file names in a model's notebook with the URL of the post's folder."""
+    for cell in page["cells"]:
+        for output in cell.get("outputs", []):
+            filenames = output.get("metadata", {}).get("filenames", {})
+            for mime, name in filenames.items():
+                filenames[mime] = url + name
+        if cell["cell_type"] in ("markdown", "raw"):
+            source = text_of(cell["source"])
+            if "attachment-" in source:
+                source = source.replace("attachment-file:", url)
+                cell["source"] = source.replace("attachment-missing:", "#attachment-missing")
+
+
+def render_ready(page: dict):
+    """The model's notebook as nbformat's NotebookNode (a new object), which nbconvert's templates expect."""
+    from nbformat import from_dict
+
+    return from_dict(page)

@@ -1,0 +1,189 @@
+"""The way a notebook travels through a build, and what is kept of it between builds.
+
+    posts/NAME.ipynb --read once--> NotebookModel (notebook.py) --execute?--> rendered model
+        --compiler--> HTML fragment --Nikola--> pages, feeds, search --> output/
+
+`Pipeline.model` reads a notebook once and makes its model; the model's facts (metadata,
+image names, references, libraries, warnings) are kept in cache/notebook_models.json by
+content hash, its render-ready notebook in cache/notebook-pages/KEY.json and its images in
+cache/notebook-images/. A notebook whose size and modification time are as last seen is not
+opened at all, and one whose bytes are unchanged is not parsed. `Pipeline.rendered` gives
+the model a post is rendered from: for a post run at build time, the model of the executed
+notebook (outputs from the execution cache, or a kernel run now). Every process of a
+parallel build shares the scanner's models: doit starts its workers after the scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blog_build import execution
+from blog_build.images import ImageStore
+from blog_build.metadata import SourceError
+from blog_build.notebook import MODEL_VERSION, NotebookModel, checked_notebook, content_key, make_model
+from blog_build.store import JsonStore, stamp
+
+
+@dataclass
+class Settings:
+    cache: Path  # Nikola's CACHE_FOLDER
+    libraries: set[str]  # browser libraries the site can serve (installed from npm)
+    execute_default: bool = False  # EXECUTE_NOTEBOOKS
+    timeout: int = 120  # EXECUTE_TIMEOUT
+    environment_files: list[Path] = field(default_factory=list)  # EXECUTE_ENVIRONMENT_FILES
+    reexecute: bool = False  # NOTEBOOK_REEXECUTE=1: run every executed post again
+
+
+class Pipeline:
+    """Notebook models for one build, made once per content and kept in the cache folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = JsonStore(settings.cache / "notebook_models.json", MODEL_VERSION)
+        self.images = ImageStore(settings.cache / "notebook-images")
+        self.pages = settings.cache / "notebook-pages"
+        self.outputs = execution.OutputsCache(settings.cache / "executed")
+        self.models: dict[str, NotebookModel] = {}  # source path -> model of the source
+        self.rendered_models: dict[str, NotebookModel] = {}  # source path -> model it is rendered from
+        self.metadata: dict[str, dict[str, str]] = {}  # source path -> checked metadata (set by the scanner)
+        self._checked: dict[str, dict] = {}  # notebooks parsed in this process, for execution
+        self._environment: str | None = None
+        self.executed: list[str] = []  # posts whose kernel ran in this build
+
+    # --- the source's model -------------------------------------------------------------
+    def model(self, source: Path) -> NotebookModel:
+        """The model of the notebook at `source`: remembered, or made from one read of the file."""
+        name = str(source)
+        if name in self.models:
+            return self.models[name]
+        current = stamp(source)
+        seen = self.store.section("paths").get(name)
+        if seen and seen[0] == current and (facts := self.store.section("models").get(seen[1])):
+            model = NotebookModel.from_facts(facts)
+        else:
+            data = source.read_bytes()
+            key = content_key(data, self.settings.libraries, name)
+            facts = self.store.section("models").get(key)
+            if facts is not None and self._page_path(key).exists():
+                model = NotebookModel.from_facts(facts)
+            else:
+                warnings: list[str] = []
+                notebook = checked_notebook(data, name, warnings)
+                self._checked[name] = notebook
+                model = make_model(notebook, name, key, self.settings.libraries, self.images, warnings)
+                self._keep(model)
+            self.store.put("paths", name, [current, key])
+        self.models[name] = model
+        return model
+
+    # --- the model a post is rendered from --------------------------------------------------
+    def executes(self, metadata: dict[str, str]) -> bool:
+        """Whether a post with this (checked) metadata runs at build time."""
+        from blog_build.metadata import boolean
+
+        value = metadata.get("execute", "")
+        return self.settings.execute_default if value == "" else bool(boolean(value))
+
+    def rendered(self, source: Path, metadata: dict[str, str]) -> NotebookModel:
+        """The model `source` is rendered from: its own, or that of its executed notebook."""
+        problems = self.render_all([(source, metadata)])
+        if problems:
+            raise SourceError(problems[0])
+        return self.rendered_models[str(source)]
+
+    def render_all(self, posts: list[tuple[Path, dict[str, str]]]) -> list[str]:
+        """Find the rendered models of many posts; kernels that must run run side by side (one per core).
+
+        Returns one message per post that could not be executed.
+        """
+        waiting = []
+        for source, metadata in posts:
+            name, model = str(source), self.model(source)
+            if not self.executes(metadata):
+                self.rendered_models[name] = model
+                continue
+            key = execution.outputs_key(model.code_digest, model.kernel, self.environment())
+            executed_key = hashlib.sha256(f"{model.key}|{key}".encode()).hexdigest()
+            facts = self.store.section("models").get(executed_key)
+            cached = self.outputs.path(key).exists() and not self.settings.reexecute
+            if cached and facts is not None and self._page_path(executed_key).exists():
+                self.rendered_models[name] = NotebookModel.from_facts(facts)
+            else:
+                waiting.append((source, model, key, executed_key))
+        problems = []
+        workers = max(1, min(len(waiting), os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            for source, result in zip([item[0] for item in waiting], pool.map(self._execute, waiting), strict=True):
+                if isinstance(result, SourceError):
+                    problems.append(str(result))
+                else:
+                    self.rendered_models[str(source)] = result
+        return problems
+
+    def _execute(self, item: tuple) -> NotebookModel | SourceError:
+        source, model, key, executed_key = item
+        try:
+            notebook = self._checked.get(str(source)) or checked_notebook(source.read_bytes(), str(source), [])
+            outputs = None if self.settings.reexecute else self.outputs.get(key)
+            if outputs is None:
+                outputs = execution.run_notebook(notebook, str(source), model.kernel, self.settings.timeout)
+                self.outputs.put(key, outputs)
+                self.executed.append(str(source))
+            executed = execution.with_outputs(notebook, outputs)
+            rendered = make_model(executed, str(source), executed_key, self.settings.libraries, self.images)
+        except SourceError as error:
+            return error
+        self._keep(rendered)
+        return rendered
+
+    def environment(self) -> str:
+        if self._environment is None:
+            self._environment = execution.environment_digest(self.settings.environment_files)
+        return self._environment
+
+    # --- what the compiler reads ----------------------------------------------------------
+    def page(self, model: NotebookModel) -> dict:
+        """The model's render-ready notebook (from memory, or from the cache folder)."""
+        if model.notebook is None:
+            model.notebook = json.loads(self._page_path(model.key).read_text(encoding="utf-8"))
+        return model.notebook
+
+    def _page_path(self, key: str) -> Path:
+        return self.pages / f"{key}.json"
+
+    def _keep(self, model: NotebookModel) -> None:
+        path = self._page_path(model.key)
+        if not path.exists():
+            execution.write_atomically(path, json.dumps(model.notebook, separators=(",", ":")))
+        self.store.put("models", model.key, model.facts())
+
+    # --- end of the scan ------------------------------------------------------------------
+    def save(self) -> None:
+        """Write what was learnt; forget models, pages and images no current source uses."""
+        used = {model.key for model in (*self.models.values(), *self.rendered_models.values())}
+        if self.models:
+            self.store.keep_only("paths", set(self.models))
+            self.store.keep_only("models", used)
+            images = {name for key in used for name in self.store.section("models")[key]["images"]}
+            remove_unused(self.pages, {f"{key}.json" for key in used})
+            remove_unused(self.images.folder, images)
+        self.store.save()
+
+
+def remove_unused(folder: Path, keep: set[str]) -> None:
+    """Delete the files of a cache folder that are not in `keep` (no current source uses them)."""
+    if not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        if entry.is_file() and entry.name not in keep and not entry.name.startswith("."):
+            os.unlink(entry.path)
+
+
+# The build process's pipeline, set up by the scanner (plugins/scan_posts) and shared with
+# the compiler (plugins/ipynb) and the interactive-outputs task in every worker process.
+current: Pipeline | None = None

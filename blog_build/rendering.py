@@ -1,0 +1,184 @@
+"""Notebooks to HTML fragments with nbconvert: one lean exporter per process, our template.
+
+- one exporter per process (templates compiled once), no BeautifulSoup pass and no deep
+  copy of the notebook (what each saves, and the tests comparing the result with stock
+  nbconvert: plugins/README.md), cached Pygments lexers;
+- our template (templates/notebook_blog.html.j2): cell tags, folding, lazy images, no
+  empty cells, interactive outputs drawn by the site's libraries;
+- the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
+  are scoped to, under a bar of links (download, Binder, Colab) and the reading time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from blog_build.interactive_outputs import DISPLAY_PRIORITY, render
+
+if TYPE_CHECKING:
+    from nbconvert.exporters import HTMLExporter
+    from nbformat import NotebookNode
+    from traitlets.config import Config
+
+PYTHON3_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+TEMPLATES = str(Path(__file__).with_name("templates"))
+SITE_DEFAULTS = {
+    # Interactive outputs (Plotly, Vega-Lite, widgets) first, then the static forms.
+    "NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY},
+    "TemplateExporter": {
+        "extra_template_paths": [TEMPLATES],
+        "template_file": "notebook_blog.html.j2",
+    },
+    # Only the preprocessors a blog post needs, and one schema validation after them all
+    # instead of one after each (the notebook model has already validated the source).
+    "Exporter": {
+        "optimistic_validation": True,
+        "default_preprocessors": [
+            "nbconvert.preprocessors.TagRemovePreprocessor",
+            "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
+            "nbconvert.preprocessors.HighlightMagicsPreprocessor",
+        ],
+    },
+    # The classic and lab templates' conf.json add this one: it builds the stylesheet of a
+    # standalone page (Pygments CSS included) for every notebook; our fragments never use it.
+    "CSSHTMLHeaderPreprocessor": {"enabled": False},
+    # The cell tags Jupyter Book and MyST use to leave parts of a notebook off the page.
+    "TagRemovePreprocessor": {
+        "enabled": True,
+        "remove_cell_tags": ["remove-cell"],
+        "remove_input_tags": ["remove-input"],
+        "remove_all_outputs_tags": ["remove-output"],
+    },
+}
+
+
+def exporter_config(jupyter_config: dict, ipynb_config: dict, prompts: bool = False) -> Config:
+    """nbconvert configuration: the user's Jupyter config, our defaults, then conf.py's settings.
+
+    `prompts` (NOTEBOOK_PROMPTS) shows In [n]: / Out[n]: beside cells; IPYNB_CONFIG, in
+    nbconvert's own terms, has the last word.
+    """
+    from traitlets.config import Config
+
+    config = Config(jupyter_config)
+    config.merge(Config(SITE_DEFAULTS))
+    config.merge(
+        Config({"TemplateExporter": {"exclude_input_prompt": not prompts, "exclude_output_prompt": not prompts}})
+    )
+    config.merge(Config(ipynb_config))
+    return config
+
+
+class Highlighter:
+    """Pygments highlighting with the lexers and formatters made once, not once per cell.
+
+    nbconvert's filter looks the lexer up and builds a formatter (with its stylesheet)
+    for every code cell; on a blog of many notebooks that was a fifth of the rendering.
+    """
+
+    def __init__(self, default_language: str) -> None:
+        self.default_language = default_language
+        self._lexers: dict = {}
+        self._formatters: dict = {}
+
+    def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
+        language = (metadata or {}).get("magics_language") or language or self.default_language
+        if language not in self._lexers:
+            try:
+                self._lexers[language] = get_lexer_by_name(language)
+            except ClassNotFound:
+                self._lexers[language] = get_lexer_by_name("text")
+            self._formatters[language] = HtmlFormatter(cssclass=f" highlight hl-{language}")
+        return highlight(source or " ", self._lexers[language], self._formatters[language])
+
+
+def make_exporter(config: Config) -> HTMLExporter:
+    """nbconvert's HTMLExporter without the BeautifulSoup pass it makes over every page.
+
+    That pass adds alt text and tab stops after rendering and took a fifth of a build; our
+    template writes alt text itself, and the theme's script gives a tab stop to the code
+    boxes that need one.
+    """
+    from nbconvert.exporters import HTMLExporter, TemplateExporter
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from nbformat import NotebookNode
+
+    highlighters: dict[str, Highlighter] = {}
+
+    class Uncopied(NotebookNode):
+        """A notebook parsed for one render: nbconvert's deep copy of it (a tenth of rendering) protects nothing."""
+
+        def __deepcopy__(self, memo: dict) -> Uncopied:
+            return self
+
+    class BlogExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
+            if lexer == "python":
+                lexer = "ipython"  # a notebook's Python is IPython's: %magics and !shell lines
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", highlighters.setdefault(lexer, Highlighter(lexer)))
+            data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("filter_data_type", data_types)
+            self.register_filter("interactive_output", lambda value, mime: render(mime, value))
+            return TemplateExporter.from_notebook_node(self, Uncopied(nb), resources, **kw)
+
+    return BlogExporter(config=config)
+
+
+def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
+    """Remove the notebook's opening `# heading` when it only repeats the post's title.
+
+    Notebooks usually start with their title as a heading; the page already shows it.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown" or not cell.source.strip():
+            continue
+        first, _, rest = cell.source.lstrip().partition("\n")
+        if first.startswith("# ") and first[2:].strip().strip("#").strip() == title.strip():
+            cell.source = rest.lstrip("\n")
+        return
+
+
+def reading_minutes(notebook: NotebookNode, words_per_minute: int = 220) -> int:
+    """Minutes to read the notebook's prose and code at an unhurried pace."""
+    words = sum(len(cell.source.split()) for cell in notebook.cells if cell.cell_type in ("markdown", "code"))
+    return max(1, round(words / words_per_minute))
+
+
+def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, repository: dict) -> str:
+    """Links under the title: download, Binder and Colab (when conf.py names the repository), reading time."""
+    links = [f'<a href="{download}" download>Download notebook</a>']
+    github, branch = repository.get("github"), repository.get("branch", "main")
+    if github:
+        binder = f"https://mybinder.org/v2/gh/{github}/{branch}?labpath={notebook_path}"
+        colab = f"https://colab.research.google.com/github/{github}/blob/{branch}/{notebook_path}"
+        links.append(f'<a href="{binder}">Open in Binder</a>')
+        links.append(f'<a href="{colab}">Open in Colab</a>')
+    links.append(f"<span>{reading_minutes(notebook)} min read</span>")
+    return '<p class="nb-tools">' + " ".join(links) + "</p>"
+
+
+def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "", scripts: str = "") -> str:
+    """Render a notebook's cells as an HTML fragment wrapped for the theme, then the scripts it needs."""
+    body, _resources = exporter.from_notebook_node(notebook)
+    return f'{header}<div class="nb-body">\n{body}\n</div>\n{scripts}'.rstrip("\n")
+
+
+def new_notebook(markdown: str) -> NotebookNode:
+    """A notebook with one markdown cell, ready to open in Jupyter."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(markdown)]
+    notebook.metadata["kernelspec"] = dict(PYTHON3_KERNELSPEC)
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook

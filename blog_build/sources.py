@@ -1,0 +1,130 @@
+"""Every post and page source, checked before Nikola reads any of them.
+
+Nikola answers a broken notebook or a bad date with a traceback, silently ignores a
+`.meta` file whose notebook is missing, and invents a title for a source that has no
+metadata at all. `scan_sources` checks all sources first (notebooks through their model,
+pipeline.py), so the build can stop with one line per problem before any task runs and
+before anything in output/ changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blog_build.metadata import (
+    SourceError,
+    check_metadata,
+    lines_after_blank,
+    markdown_block,
+    parse_meta,
+    read_meta_file,
+)
+from blog_build.pipeline import Pipeline
+
+
+@dataclass
+class Source:
+    path: Path
+    metadata: dict[str, str]  # from the source and its .meta file (which wins), checked
+    is_post: bool  # a post (dated, in feeds), not a page
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scan:
+    sources: dict[str, Source] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def notebooks(self) -> list[Source]:
+        return [source for source in self.sources.values() if source.path.suffix == ".ipynb"]
+
+
+def embedded_metadata(source: Path, pipeline: Pipeline, warnings: list[str]) -> dict[str, str]:
+    """Metadata kept inside the source itself, after checking that the source reads."""
+    if source.suffix == ".ipynb":
+        model = pipeline.model(source)
+        warnings.extend(model.warnings)
+        return model.metadata
+    if source.suffix == ".md":
+        block = markdown_block(read_meta_file(source))
+        if block is None:
+            return {}
+        try:
+            return parse_meta(block[0], source)
+        except SourceError as error:  # line numbers count from the file's first line
+            raise SourceError(str(error).replace(f"{source}:", f"{source}: block line ", 1)) from None
+    return {}
+
+
+def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
+    """Check one post or page source and the `.meta` file beside it, if any."""
+    warnings: list[str] = []
+    inside = embedded_metadata(source, pipeline, warnings)
+    meta_file = source.with_suffix(".meta")
+    if meta_file.exists():
+        text = read_meta_file(meta_file)
+        from_file = parse_meta(text, meta_file)
+        late = lines_after_blank(text)
+        if late and source.suffix != ".ipynb":
+            raise SourceError(
+                f"{meta_file}:{late[0]}: metadata after a blank line is ignored by Nikola; remove the blank line"
+            )
+        checked = check_metadata({**inside, **from_file}, meta_file, is_post)
+    elif inside:
+        checked = check_metadata(inside, source, is_post)
+    else:
+        hint = (
+            "a 'nikola' entry in the notebook's metadata"
+            if source.suffix == ".ipynb"
+            else "a '<!-- .. title: -->' block"
+        )
+        raise SourceError(f"{source}: no metadata; add {meta_file.name} beside it or {hint}")
+    return Source(source, checked.values, is_post, warnings + checked.warnings)
+
+
+def matching_sources(post_pages: Iterable[tuple]) -> list[tuple[Path, str, bool]]:
+    """(source, destination, is_post) for every file Nikola's POSTS/PAGES wildcards match, hidden ones aside."""
+    found = []
+    for wildcard, destination, _template, use_in_feeds in post_pages:
+        top = Path(os.path.dirname(wildcard))
+        for source in sorted(top.rglob(os.path.basename(wildcard))):
+            if not any(part.startswith(".") for part in source.parts):
+                found.append((source, destination, bool(use_in_feeds)))
+    return found
+
+
+def scan_sources(post_pages: Iterable[tuple], pipeline: Pipeline) -> Scan:
+    """Check every source matched by Nikola's POSTS/PAGES wildcards (relative to the site's folder, the cwd).
+
+    `post_pages` holds Nikola's `(wildcard, destination, template, use_in_feeds)` tuples.
+    """
+    post_pages = list(post_pages)
+    scan = Scan()
+    stems_by_dir: dict[Path, set[Path]] = {Path(os.path.dirname(wildcard)): set() for wildcard, *_ in post_pages}
+    slugs: dict[tuple[str, str], Path] = {}
+    for source, destination, is_post in matching_sources(post_pages):
+        stems_by_dir.setdefault(source.parent, set()).add(source.with_suffix(""))
+        try:
+            checked = check_source(source, is_post, pipeline)
+        except SourceError as error:
+            scan.problems.append(str(error))
+            continue
+        scan.warnings.extend(checked.warnings)
+        scan.sources[str(source)] = checked
+        place = (destination, checked.metadata["slug"].strip().lower())
+        if place in slugs:
+            scan.problems.append(
+                f"{source}: slug {place[1]!r} is already used by {slugs[place]}; the two would overwrite each other"
+            )
+        slugs.setdefault(place, source)
+    for folder, stems in stems_by_dir.items():
+        for meta_file in sorted(folder.glob("*.meta")):
+            if meta_file.with_suffix("") not in stems:
+                scan.problems.append(
+                    f"{meta_file}: no post beside it (expected {meta_file.stem}.ipynb or {meta_file.stem}.md)"
+                )
+    return scan

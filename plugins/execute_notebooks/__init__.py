@@ -1,1 +1,0 @@
-"""Run notebook posts at build time, with a cache; see execution.py."""
