@@ -114,9 +114,8 @@ RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
 
 # --- Start-up ----------------------------------------------------------------
 # `nikola build` renders on every core (like `nikola build -n N`); a single process left
-# the second core idle for most of a full build. After every other task, prune_output
-# removes from output/ what no source makes any more (plugins/prune_output).
-DOIT_CONFIG = {"num_process": os.cpu_count() or 1, "default_tasks": ["render_site", "post_render", "prune_output"]}
+# the second core idle for most of a full build.
+DOIT_CONFIG = {"num_process": os.cpu_count() or 1}
 
 # --- Comments and privacy --------------------------------------------------
 COMMENT_SYSTEM = ""  # no third-party comment widget

@@ -140,11 +140,11 @@ def check_keys(meta: dict[str, str], path: os.PathLike | str) -> list[str]:
 
 def check_metadata(meta: dict[str, str], path: os.PathLike | str, needs_date: bool) -> Checked:
     """Metadata with a title, a slug, (for posts) a date, known keys and valid values; else SourceError."""
+    warnings = check_keys(meta, path)  # first: a misspelt "tittle" explains a missing title
     required = ("title", "slug") + (("date",) if needs_date else ())
     missing = [key for key in required if not meta.get(key, "").strip()]
     if missing:
         raise SourceError(f"{path}: missing {', '.join(missing)}")
-    warnings = check_keys(meta, path)
     for key, value in meta.items():
         check_value(key, value, path)
     return Checked(dict(meta), warnings)

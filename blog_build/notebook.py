@@ -32,7 +32,10 @@ from blog_build.metadata import SourceError, notebook_entry
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
 MODEL_VERSION = "1"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
+INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 ATTACHMENT = re.compile(r"attachment:([^\s)\"'>]+)")
+# A Markdown image whose attachment could not be kept (`point` left it as attachment-missing:NAME).
+MISSING_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment-missing:([^\s)]*)\)")
 MAX_REPAIRS = 200  # outputs repaired in one notebook before giving up on it as a whole
 
 
@@ -260,9 +263,14 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
                 return f"attachment-file:{files[name]}"
             if name not in files:
                 warnings.append(f"{source}: cell {number} shows attachment {name!r}, which the notebook does not hold")
-            return "attachment-missing:"
+            return f"attachment-missing:{name}"
 
-        cell["source"] = ATTACHMENT.sub(point, text_of(cell["source"]))
+        def unavailable(match: re.Match, files: dict = files) -> str:
+            why = "the notebook holds no such attachment" if match.group(2) not in files else "its data is damaged"
+            return INLINE_PLACEHOLDER.format(what=f"The image {match.group(1) or match.group(2)!r}", why=why)
+
+        text = ATTACHMENT.sub(point, text_of(cell["source"]))
+        cell["source"] = MISSING_IMAGE.sub(unavailable, text)
         cell.pop("attachments", None)
     return names
 
@@ -352,7 +360,7 @@ def point_images(page: dict, url: str) -> None:
             source = text_of(cell["source"])
             if "attachment-" in source:
                 source = source.replace("attachment-file:", url)
-                cell["source"] = source.replace("attachment-missing:", "#attachment-missing")
+                cell["source"] = re.sub(r"attachment-missing:\S*?(?=[\s)\"'>]|$)", "#attachment-missing", source)
 
 
 def render_ready(page: dict):

@@ -61,7 +61,11 @@ def embedded_metadata(source: Path, pipeline: Pipeline, warnings: list[str]) -> 
 
 
 def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
-    """Check one post or page source and the `.meta` file beside it, if any."""
+    """Check one post or page source and the `.meta` file beside it, if any.
+
+    Pages need a date too: without one Nikola dates a page by its file's creation time,
+    which differs on every checkout, so two builds of the same sources would differ.
+    """
     warnings: list[str] = []
     inside = embedded_metadata(source, pipeline, warnings)
     meta_file = source.with_suffix(".meta")
@@ -73,9 +77,9 @@ def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
             raise SourceError(
                 f"{meta_file}:{late[0]}: metadata after a blank line is ignored by Nikola; remove the blank line"
             )
-        checked = check_metadata({**inside, **from_file}, meta_file, is_post)
+        checked = check_metadata({**inside, **from_file}, meta_file, True)
     elif inside:
-        checked = check_metadata(inside, source, is_post)
+        checked = check_metadata(inside, source, True)
     else:
         hint = (
             "a 'nikola' entry in the notebook's metadata"

@@ -1,7 +1,16 @@
-"""Bad sources stop the build with one line naming the file, and leave output/ as it was."""
+"""Bad sources: one line naming the file (and cell), and output/ never half-written.
+
+A problem that makes the post dishonest to publish (not a notebook, a malformed cell, wrong
+metadata) stops the build before anything in output/ changes; an output that cannot be
+shown (damaged image data, a malformed output, broken widget state or attachment) is a
+warning naming file and cell, with a visible placeholder on the page.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
 from pathlib import Path
 
@@ -65,7 +74,99 @@ CASES = {
         "posts/noslug.meta",
         "missing slug",
     ),
+    "execute neither true nor false": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. execute: maybe\n"},
+        "posts/fine.meta",
+        "execute: 'maybe' is neither true nor false",
+    ),
+    "search neither true nor false": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. search: sometimes\n"},
+        "posts/fine.meta",
+        "search: 'sometimes' is neither true nor false",
+    ),
+    "misspelt key": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. exceute: true\n"},
+        "posts/fine.meta",
+        "unknown key 'exceute'; did you mean 'execute'?",
+    ),
+    "misspelt key inside the notebook": (
+        {"posts/fine.ipynb": NOTEBOOK.replace('"metadata": {}', '"metadata": {"nikola": {"tittle": "x"}}')},
+        "posts/fine.ipynb",
+        "unknown key 'tittle'; did you mean 'title'?",
+    ),
+    "an empty tag": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. tags: x", ".. tags: a,,b")},
+        "posts/fine.meta",
+        "has an empty tag",
+    ),
+    "a tag twice": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. tags: x", ".. tags: numpy, NumPy")},
+        "posts/fine.meta",
+        "names numpy twice",
+    ),
+    "an unknown status": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. status: secret\n"},
+        "posts/fine.meta",
+        "status: 'secret' is not one of published, featured, draft, private",
+    ),
+    "an updated date that is not one": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. updated: soon\n"},
+        "posts/fine.meta",
+        "updated 'soon' is not a date",
+    ),
+    "a slug with a space": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. slug: fine", ".. slug: my post")},
+        "posts/fine.meta",
+        "slug 'my post' must be one word of a URL",
+    ),
+    "two posts with one slug": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. slug: fine", ".. slug: welcome")},
+        "posts/welcome.ipynb",
+        "slug 'welcome' is already used by posts/fine.ipynb",
+    ),
+    "a notebook that is not UTF-8": (
+        {"posts/fine.ipynb": NOTEBOOK.encode("utf-16"), "posts/fine.meta": GOOD_META},
+        "posts/fine.ipynb",
+        "not UTF-8 text",
+    ),
+    "a .meta file that is not UTF-8": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.encode("latin-1") + b".. author: J\xf6rg\n"},
+        "posts/fine.meta",
+        "not UTF-8 text",
+    ),
+    "a truncated notebook": (
+        {"posts/fine.ipynb": (ROOT / "posts/welcome.ipynb").read_text()[:300], "posts/fine.meta": GOOD_META},
+        "posts/fine.ipynb",
+        "not valid notebook JSON",
+    ),
+    "a cell without its source": (
+        {
+            "posts/fine.ipynb": NOTEBOOK.replace('"cells": []', '"cells": [{"cell_type": "markdown", "metadata": {}}]'),
+            "posts/fine.meta": GOOD_META,
+        },
+        "posts/fine.ipynb",
+        "cell 1 is malformed",
+    ),
+    "notebook metadata of the wrong type": (
+        {"posts/fine.ipynb": NOTEBOOK.replace('"metadata": {}', '"metadata": {"nikola": {"title": {"en": "x"}}}')},
+        "posts/fine.ipynb",
+        "metadata.nikola.title must be text, not dict",
+    ),
+    "a Markdown post's metadata after a blank line": (
+        {"posts/fine.md": "Text.\n", "posts/fine.meta": GOOD_META + "\n.. category: late\n"},
+        "posts/fine.meta:8",
+        "metadata after a blank line is ignored by Nikola",
+    ),
 }
+
+
+def write_files(site: Path, files: dict[str, str | bytes]) -> None:
+    for relative, content in files.items():
+        path = site / relative
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +186,7 @@ def test_bad_source_stops_the_build_cleanly(good_build: Path, tmp_path: Path, ca
     shutil.copytree(good_build, site)
     before = tree_digest(site / "output")
     files, named_file, problem = CASES[case]
-    for relative, content in files.items():
-        (site / relative).write_text(content, encoding="utf-8")
+    write_files(site, files)
 
     result = nikola(site, "build", check=False)
 
@@ -145,3 +245,121 @@ def test_pages_need_no_date() -> None:
 def test_notebook_metadata_rejects(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(SourceError, match=message):
         checked_notebook(content.encode(), "x.ipynb", [])
+
+
+def png(size: tuple[int, int] = (8, 6)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def damaged_png() -> str:
+    data = bytearray(png((64, 64)))
+    data[len(data) // 2] ^= 0xFF  # one byte of the compressed pixels flipped: still base64, still "a PNG"
+    return base64.b64encode(bytes(data)).decode()
+
+
+def notebook_with(
+    outputs: list[dict] | None = None, cells: list[dict] | None = None, metadata: dict | None = None
+) -> str:
+    code = {"cell_type": "code", "id": "c1", "metadata": {}, "source": "plot()", "execution_count": 1}
+    cells = cells or [{"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "Intro."}, code]
+    code["outputs"] = outputs or []
+    return json.dumps({"cells": cells, "metadata": metadata or {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def image_output(mime: str, data: object) -> dict:
+    return {"output_type": "display_data", "metadata": {}, "data": {mime: data, "text/plain": "<Figure>"}}
+
+
+GOOD_PNG = base64.b64encode(png()).decode()
+# name: (notebook, words the warning must hold after "posts/fine.ipynb: ")
+WARNING_CASES = {
+    "base64 with wrong padding": (notebook_with([image_output("image/png", GOOD_PNG[:-3])]), "cell 2, output 1"),
+    "data that is no image": (
+        notebook_with([image_output("image/png", base64.b64encode(b"just some words").decode())]),
+        "cell 2, output 1: image/png its data is not an image",
+    ),
+    "a PNG damaged inside": (notebook_with([image_output("image/png", damaged_png())]), "the image is damaged"),
+    "a PNG saved as JPEG": (notebook_with([image_output("image/jpeg", GOOD_PNG)]), "it is a PNG image, not JPEG"),
+    "an SVG that is not SVG": (
+        notebook_with([image_output("image/svg+xml", "<html><body>no</body></html>")]),
+        "it is XML whose root is <html>",
+    ),
+    "a GIF that is not whole": (
+        notebook_with([image_output("image/gif", base64.b64encode(b"GIF89a\x10\x00").decode())]),
+        "cell 2, output 1: image/gif",
+    ),
+    "an output without its keys": (notebook_with([{"output_type": "stream"}]), "cell 2, output 1 is malformed"),
+    "an output of the wrong type": (
+        notebook_with([{"output_type": "display_data", "metadata": {}, "data": ["not", "a", "bundle"]}]),
+        "cell 2, output 1 is malformed",
+    ),
+    "widget state that is not": (
+        notebook_with(metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {"state": "x"}}}),
+        "the saved widget state (metadata.widgets) is malformed",
+    ),
+    "an attachment that is damaged": (
+        notebook_with(
+            cells=[
+                {
+                    "cell_type": "markdown",
+                    "id": "m1",
+                    "metadata": {},
+                    "source": "Look: ![diagram](attachment:d.png)",
+                    "attachments": {"d.png": {"image/png": "!!not base64!!"}},
+                }
+            ]
+        ),
+        "cell 1: attachment 'd.png': its base64 data is damaged",
+    ),
+    "an attachment that is not there": (
+        notebook_with(
+            cells=[{"cell_type": "markdown", "id": "m1", "metadata": {}, "source": "![x](attachment:gone.png)"}]
+        ),
+        "cell 1 shows attachment 'gone.png', which the notebook does not hold",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WARNING_CASES)
+def test_an_output_that_cannot_be_shown_is_named_and_replaced(good_build: Path, tmp_path: Path, case: str) -> None:
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(good_build, site)
+    notebook, words = WARNING_CASES[case]
+    write_files(site, {"posts/fine.ipynb": notebook, "posts/fine.meta": GOOD_META})
+
+    result = nikola(site, "build", check=False)
+
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line and "posts/fine.ipynb" in line]
+    assert len(warnings) == 1 and words in warnings[0], f"no single warning with {words!r}:\n{result.stderr}"
+    assert "Traceback" not in result.stderr + result.stdout
+    page = (site / "output/posts/fine/index.html").read_text(encoding="utf-8")
+    if "widget" not in case:
+        assert 'class="nb-unavailable"' in page, "the reader sees where the output was"
+
+
+def test_a_damaged_image_is_never_written(tmp_path: Path) -> None:
+    from blog_build.images import ImageStore
+    from blog_build.notebook import make_model
+
+    store = ImageStore(tmp_path / "images")
+    warnings: list[str] = []
+    notebook = checked_notebook(notebook_with([image_output("image/png", damaged_png())]).encode(), "x.ipynb", warnings)
+    model = make_model(notebook, "x.ipynb", "k", set(), store, warnings)
+    assert model.images == [] and not (tmp_path / "images").exists()
+    good = checked_notebook(notebook_with([image_output("image/png", GOOD_PNG)]).encode(), "y.ipynb", [])
+    kept = make_model(good, "y.ipynb", "k2", set(), store)
+    assert len(kept.images) == 1 and (tmp_path / "images" / kept.images[0]).read_bytes() == png()
+
+
+def test_an_unknown_key_is_a_warning_and_a_misspelt_one_an_error() -> None:
+    checked = scan_posts.check_metadata({"title": "t", "slug": "s", "mood": "calm"}, "x.meta", needs_date=False)
+    assert checked.warnings == ["x.meta: key 'mood' is not one Nikola or this site reads; it has no effect"]
+    with pytest.raises(SourceError, match="did you mean 'description'"):
+        scan_posts.check_metadata({"title": "t", "slug": "s", "descripton": "d"}, "x.meta", needs_date=False)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from nikola.plugins.template import jinja
 
+from plugins import versions
+
 
 class JinjaTemplates(jinja.JinjaTemplates):
     name = "jinja"
 
     def __init__(self) -> None:
+        versions.check_nikola(__file__)
         super().__init__()
         self._file_deps: dict[str, list[str]] = {}
 

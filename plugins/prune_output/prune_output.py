@@ -1,8 +1,9 @@
-"""After every other task of `nikola build`, remove from output/ what no source makes any more.
+"""At the end of `nikola build`, remove from output/ what no source makes any more.
 
-Runs last because it depends on Nikola's two task groups, render_site and post_render;
-it is not in post_render itself (which it depends on), so conf.py's DOIT_CONFIG names it
-among the default tasks. It needs plugins/output_targets, which records the targets.
+It deletes only files that are no task's target, so it may run beside tasks that write
+targets; it runs after the tasks that record files they wrote (search_index) and before
+those that list what output/ holds (plugins/sitemap depends on it). It needs
+plugins/output_targets, which records the targets, and says so if that is missing.
 """
 
 from __future__ import annotations
@@ -27,15 +28,19 @@ def prune(output: str, cache: str) -> TaskFailed | None:
     return None
 
 
+# LateTasks that write files they record at run time (output_tree.record_written).
+RECORDING_TASKS = ("search_index",)
+
+
 class PruneOutput(LateTask):
     name = "prune_output"
-    is_default = False  # not part of post_render, which it must follow: DOIT_CONFIG's default_tasks runs it
 
     def gen_tasks(self):
+        recording = [name for name in RECORDING_TASKS if self.site.plugin_manager.get_plugin_by_name(name, "LateTask")]
         yield {
             "basename": self.name,
             "actions": [(prune, [self.site.config["OUTPUT_FOLDER"], self.site.config["CACHE_FOLDER"]])],
-            "task_dep": ["render_site", "post_render"],
+            "task_dep": ["render_site", *recording],
             "uptodate": [False],
             "verbosity": 2,
         }

@@ -21,6 +21,7 @@ from nikola.plugin_categories import LateTask
 from nikola.utils import config_changed
 
 from blog_build import output_tree
+from blog_build.metadata import boolean
 
 # Navigation, tags and the notebook tool links are on every page: not worth finding.
 IGNORED = ".postpromonav, .nb-tools, #header, #footer"
@@ -69,7 +70,7 @@ class SearchIndex(LateTask):
         searchable = [
             post
             for post in self.site.timeline
-            if (post.use_in_feeds or not post.is_post) and str(post.meta("search")).lower() not in ("no", "false")
+            if (post.use_in_feeds or not post.is_post) and boolean(post.meta("search") or "yes") is not False
         ]
         pages = sorted(post.destination_path(lang, sep="/") for post in searchable)
         yield self.group_task()
