@@ -44,10 +44,10 @@ node_modules/.installed: package-lock.json
 	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Re-pin after editing requirements/*.in (needs uv, a developer tool: `pipx install uv`).
-lock:
-	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q site.in -o site.lock
-	cd requirements && uv pip compile --python-version 3.11 --generate-hashes -q test.in -o test.lock
+# Re-pin after editing requirements/*.in, with the uv that test.lock pins (installed into .venv).
+lock: $(VENV)/.test-installed
+	cd requirements && ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q site.in -o site.lock
+	cd requirements && ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q test.in -o test.lock
 	$(NPM) install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 clean:

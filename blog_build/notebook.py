@@ -128,12 +128,45 @@ def describe(error) -> str:
     return message if len(message) <= 160 else message[:157] + "..."
 
 
+CELL_TYPES = ("markdown", "code", "raw")
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
+
+
+def check_kinds(notebook: dict, source: str, warnings: list[str]) -> None:
+    """Cells and outputs must say what they are before the schema can judge them.
+
+    nbformat's validator itself fails (TypeError) on a cell or output whose type is not a string.
+    """
+    for number, cell in enumerate(notebook["cells"], 1):
+        kind = cell.get("cell_type") if isinstance(cell, dict) else None
+        if kind not in CELL_TYPES:
+            raise SourceError(
+                f"{source}: cell {number} is malformed: its cell_type is {kind!r}, not one of {CELL_TYPES}"
+            )
+        outputs = cell.get("outputs")
+        if kind != "code" or not isinstance(outputs, list):
+            continue
+        for index, output in enumerate(outputs):
+            if not isinstance(output, dict) or output.get("output_type") not in OUTPUT_TYPES:
+                warnings.append(
+                    f"{source}: cell {number}, output {index + 1} is malformed (no known output_type);"
+                    " a placeholder is shown"
+                )
+                outputs[index] = placeholder_output("This output", "the notebook saved it damaged")
+
+
 def validate(notebook: dict, source: str, warnings: list[str]) -> None:
     """Check the notebook against its schema; replace outputs that fail with placeholders, stop on the rest."""
     from nbformat.validator import iter_validate
 
+    check_kinds(notebook, source, warnings)
     for _ in range(MAX_REPAIRS):
-        error = next(iter(iter_validate(notebook)), None)
+        try:
+            error = next(iter(iter_validate(notebook)), None)
+        except Exception as failure:  # nbformat's own bug on a shape it did not expect: still this file's fault
+            raise SourceError(
+                f"{source}: not a valid notebook ({type(failure).__name__} in nbformat's check)"
+            ) from None
         if error is None:
             return
         path = list(error.absolute_path)

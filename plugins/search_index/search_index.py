@@ -74,6 +74,8 @@ class SearchIndex(LateTask):
         ]
         pages = sorted(post.destination_path(lang, sep="/") for post in searchable)
         yield self.group_task()
+        if not pages:
+            return  # nothing to search (a site without posts or pages yet): pagefind refuses to index nothing
         yield {
             "basename": self.name,
             "name": os.path.join(output, "pagefind"),

@@ -1,0 +1,225 @@
+"""The notebook pipeline: each notebook read once, models kept by content, output/ exactly what sources make."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blog_build.images import ImageStore
+from blog_build.pipeline import Pipeline, Settings
+
+from conftest import copy_site, nikola, tree_digest
+
+# `nikola build` in-process with an audit hook that logs every opening of a notebook in posts/
+# for reading, with who opened it: the nearest caller among our code, Nikola and doit.
+COUNT_READS = """
+import os, sys
+log = os.open(os.environ["READ_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+site = os.getcwd()
+ours = (os.path.join(site, "blog_build") + os.sep, os.path.join(site, "plugins") + os.sep)
+busy = [False]
+
+def who(frame):
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(ours):
+            return "ours"
+        for part in ("doit", "nikola"):
+            if os.sep + part + os.sep in name:
+                return part
+        frame = frame.f_back
+    return "other"
+
+def hook(event, args):
+    if event != "open" or busy[0] or not isinstance(args[0], str) or not args[0].endswith(".ipynb"):
+        return
+    mode, flags = args[1], args[2] or 0
+    if (mode and any(c in mode for c in "wax+")) or (mode is None and flags & (os.O_WRONLY | os.O_RDWR)):
+        return
+    path = os.path.relpath(os.path.abspath(args[0]), site)
+    if not path.startswith("posts" + os.sep):
+        return
+    busy[0] = True
+    try:
+        os.write(log, f"{who(sys._getframe(1))} {path}\\n".encode())
+    finally:
+        busy[0] = False
+
+sys.addaudithook(hook)
+from nikola.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def counted_build(site: Path, log: Path) -> collections.Counter:
+    """(who, notebook) -> how many times it was opened for reading in one `nikola build`."""
+    log.unlink(missing_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_READS, "build"],
+        cwd=site,
+        env={**os.environ, "READ_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = log.read_text().splitlines() if log.exists() else []
+    return collections.Counter(tuple(line.split(" ", 1)) for line in lines)
+
+
+def test_each_notebook_is_read_once_by_our_code_in_a_full_build_and_never_in_a_no_op(tmp_path: Path) -> None:
+    site = copy_site(tmp_path / "site")
+    notebooks = sorted(str(path.relative_to(site)) for path in (site / "posts").glob("*.ipynb"))
+    log = tmp_path / "reads.log"
+
+    full = counted_build(site, log)
+    assert {name: full[("ours", name)] for name in notebooks} == dict.fromkeys(notebooks, 1), full
+    no_op = counted_build(site, log)
+    assert not any(count for (who, _), count in no_op.items() if who == "ours"), no_op
+    edited = site / "posts" / "fibonacci.ipynb"
+    notebook = json.loads(edited.read_text(encoding="utf-8"))
+    notebook["cells"][0]["source"] = ["An edited first paragraph.\n\n", *notebook["cells"][0]["source"]]
+    edited.write_text(json.dumps(notebook), encoding="utf-8")
+    edit = counted_build(site, log)
+    assert {name: edit[("ours", name)] for name in notebooks} == {
+        name: int(name == "posts/fibonacci.ipynb") for name in notebooks
+    }, edit
+    for label, counts in (("full", full), ("no-op", no_op), ("one edit", edit)):
+        by_reader = collections.Counter()
+        for (who, _name), count in counts.items():
+            by_reader[who] += count
+        print(f"reads of {len(notebooks)} notebooks, {label} build: {dict(sorted(by_reader.items()))}")
+
+
+def pipeline(tmp_path: Path, libraries: set[str] = frozenset()) -> Pipeline:
+    return Pipeline(Settings(cache=tmp_path / "cache", libraries=set(libraries)))
+
+
+def write_notebook(path: Path, text: str, ids: bool = True) -> None:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": text}]
+    if ids:
+        cells[0]["id"] = "intro"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def test_a_model_is_made_once_per_content_and_kept_between_builds(tmp_path: Path, monkeypatch) -> None:
+    source = tmp_path / "post.ipynb"
+    write_notebook(source, "Hello.")
+    first = pipeline(tmp_path)
+    model = first.model(source)
+    assert model.metadata == {} and model.images == [] and str(source) in first._checked
+    first.save()
+
+    reads = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or original(self))
+    again = pipeline(tmp_path)
+    assert again.model(source).key == model.key and reads == [], "unchanged file: not even opened"
+    assert again.page(again.model(source))["cells"][0]["source"] == "Hello."
+
+    os.utime(source, ns=(1, 1))  # touched, same bytes: read once, not parsed
+    touched = pipeline(tmp_path)
+    assert touched.model(source).key == model.key and reads == [source] and not touched._checked
+    write_notebook(source, "Changed.")
+    assert pipeline(tmp_path).model(source).key != model.key
+    assert pipeline(tmp_path, {"plotly"}).model(source).key != pipeline(tmp_path).model(source).key, (
+        "other libraries installed: outputs are prepared differently"
+    )
+    (tmp_path / "cache" / "notebook_models.json").write_text("not json")
+    assert pipeline(tmp_path).store.sections == {}, "an unreadable store counts as empty"
+
+
+def test_cells_without_ids_get_the_same_ids_on_every_read(tmp_path: Path) -> None:
+    source = tmp_path / "post.ipynb"
+    write_notebook(source, "No ids here.", ids=False)
+    one = pipeline(tmp_path / "one").model(source)
+    two = pipeline(tmp_path / "two").model(source)
+    assert one.notebook["cells"][0]["id"] == two.notebook["cells"][0]["id"]
+
+
+def test_models_and_images_no_source_uses_are_forgotten(tmp_path: Path) -> None:
+    kept, dropped = tmp_path / "kept.ipynb", tmp_path / "dropped.ipynb"
+    write_notebook(kept, "Kept.")
+    write_notebook(dropped, "Dropped.")
+    first = pipeline(tmp_path)
+    first.model(kept), first.model(dropped)
+    first.save()
+    assert len(list((tmp_path / "cache" / "notebook-pages").iterdir())) == 2
+    second = pipeline(tmp_path)
+    second.model(kept)
+    second.save()
+    assert [path.stem for path in (tmp_path / "cache" / "notebook-pages").iterdir()] == [second.model(kept).key]
+
+
+def test_image_store_publishes_a_copy_once(tmp_path: Path) -> None:
+    from blog_build.images import ImageFile
+
+    store = ImageStore(tmp_path / "images")
+    store.keep(ImageFile("abc.png", b"data", 1, 1))
+    target = store.publish("abc.png", tmp_path / "out")
+    assert target.read_bytes() == b"data"
+    before = target.stat().st_mtime_ns
+    store.publish("abc.png", tmp_path / "out")
+    assert target.stat().st_mtime_ns == before
+
+
+ORPHANS = "Files from unknown origins (orphans)"
+
+
+def test_output_holds_exactly_what_the_sources_make(small_site: Path) -> None:
+    posts = small_site / "posts"
+    write_notebook(posts / "short.ipynb", "A short post.")
+    meta = ".. title: Short\n.. slug: short\n.. date: 2024-01-02 03:04:05 UTC\n.. tags: gone\n"
+    (posts / "short.meta").write_text(meta)
+    nikola(small_site, "build")
+    output = small_site / "output"
+    assert (output / "posts/short/index.html").exists() and (output / "categories/gone/index.html").exists()
+
+    (posts / "short.meta").write_text(meta.replace("slug: short", "slug: renamed"))
+    nikola(small_site, "build")
+    assert not (output / "posts/short").exists(), "a renamed slug leaves nothing at the old address"
+    assert (output / "posts/renamed/index.html").exists()
+
+    (posts / "short.meta").unlink()
+    (posts / "short.ipynb").unlink()
+    result = nikola(small_site, "build")
+    assert not (output / "posts/renamed").exists(), "a deleted post leaves output/"
+    assert not (output / "categories/gone").exists(), "and so does the tag only it had"
+    assert "posts/renamed/index.html" in result.stderr, "what was removed is named"
+    assert "renamed" not in (output / "sitemap.xml").read_text() + (output / "rss.xml").read_text()
+
+    index = json.loads((output / "pagefind/pagefind-entry.json").read_text())
+    fragments = list((output / "pagefind/fragment").iterdir())
+    pages = sum(language["page_count"] for language in index["languages"].values())
+    assert len(fragments) == pages, "no fragment of an older search index is left"
+    check = nikola(small_site, "check", "-f", check=False)
+    assert ORPHANS not in check.stdout + check.stderr and check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_failed_build_leaves_output_as_the_last_good_build_left_it(small_site: Path) -> None:
+    nikola(small_site, "build")
+    before = tree_digest(small_site / "output")
+    notebook = small_site / "posts" / "welcome.ipynb"
+    notebook.write_text(notebook.read_text()[:-40])
+    (small_site / "posts" / "welcome.meta").write_text("")
+    assert nikola(small_site, "build", check=False).returncode != 0
+    assert tree_digest(small_site / "output") == before
+
+
+@pytest.mark.parametrize("missing", ["scan_posts", "output_targets"])
+def test_a_plugin_that_needs_another_says_so_or_works_without_it(small_site: Path, missing: str) -> None:
+    with (small_site / "conf.py").open("a") as conf:
+        conf.write(f"\nDISABLED_PLUGINS = [{missing!r}]\n")
+    result = nikola(small_site, "build", check=False)
+    if missing == "output_targets":
+        assert result.returncode != 0
+        assert "prune_output needs the output_targets plugin" in result.stderr
+        assert "Traceback" not in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
