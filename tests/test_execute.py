@@ -105,6 +105,15 @@ def test_outputs_are_fresh_cached_and_only_code_edits_rerun(small_site: Path, ke
     assert "48" in page_text(small_site, "sums") and kernel_starts(kernel_env) == 2
 
 
+def test_execute_after_a_blank_line_in_the_meta_file_is_honoured(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "late", [("code", "print(7 * 6)", [])])
+    meta = small_site / "posts/late.meta"
+    meta.write_text(meta.read_text().replace(".. execute: true", "\n.. execute: true"))  # where new_post leaves it
+    result = build(small_site, kernel_env)
+    assert result.returncode == 0, result.stderr
+    assert "42" in page_text(small_site, "late") and kernel_starts(kernel_env) == 1
+
+
 def test_forced_re_execution_ignores_the_cache(small_site: Path, kernel_env: dict) -> None:
     write_post(small_site, "sums", [("code", "print(1 + 1)", [])])
     build(small_site, kernel_env)

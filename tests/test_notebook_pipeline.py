@@ -90,6 +90,8 @@ def test_each_notebook_is_read_once_by_our_code_in_a_full_build_and_never_in_a_n
     assert {name: edit[("ours", name)] for name in notebooks} == {
         name: int(name == "posts/fibonacci.ipynb") for name in notebooks
     }, edit
+    doit_reads = sum(count for (who, _), count in full.items() if who == "doit")
+    assert doit_reads <= len(notebooks), "doit hashes each file once per build (blog_build/file_checks.py)"
     for label, counts in (("full", full), ("no-op", no_op), ("one edit", edit)):
         by_reader = collections.Counter()
         for (who, _name), count in counts.items():
@@ -212,7 +214,7 @@ def test_a_failed_build_leaves_output_as_the_last_good_build_left_it(small_site:
     assert tree_digest(small_site / "output") == before
 
 
-@pytest.mark.parametrize("missing", ["scan_posts", "output_targets"])
+@pytest.mark.parametrize("missing", ["scan_posts", "output_targets", "interactive_outputs", "search_index"])
 def test_a_plugin_that_needs_another_says_so_or_works_without_it(small_site: Path, missing: str) -> None:
     with (small_site / "conf.py").open("a") as conf:
         conf.write(f"\nDISABLED_PLUGINS = [{missing!r}]\n")

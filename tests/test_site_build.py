@@ -277,3 +277,20 @@ def test_a_parallel_build_writes_a_complete_sitemap(small_site: Path) -> None:
     assert "https://blog.example.org/posts/welcome/" in urls and "https://blog.example.org/about/" in urls
     index = (small_site / "output" / "sitemapindex.xml").read_text(encoding="utf-8")
     assert "https://blog.example.org/sitemap.xml" in index and "https://blog.example.org/rss.xml" in index
+
+
+DOIT_CHECKER = (
+    SITE_IN_PROCESS
+    + """
+from nikola.__main__ import NikolaTaskLoader
+from blog_build.file_checks import OnceMD5Checker
+
+print(NikolaTaskLoader(site).load_doit_config()["check_file_uptodate"] is OnceMD5Checker)
+"""
+)
+
+
+def test_doit_is_given_the_hash_once_checker(built_site: Path) -> None:
+    """plugins/build_speed hands doit its checker through Nikola's DOIT_CONFIG (site._doit_config)."""
+    result = subprocess.run([sys.executable, "-c", DOIT_CHECKER], cwd=built_site, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.split()[-1] == "True", result.stderr[-3000:]

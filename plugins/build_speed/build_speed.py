@@ -12,6 +12,11 @@
   made, about 0.25 s of a 2.5 s no-op build; those objects are frozen first, so it skips
   them (the operating system frees their memory either way; atexit handlers and module
   clean-up still run).
+- doit hashes a file for every task that depends on it; every page depends on the theme's
+  templates and a post's source on several tasks. blog_build/file_checks.py's checker,
+  which hashes each file once per build, is given to doit (DOIT_CONFIG's
+  `check_file_uptodate`, which doit reads after the plugins are loaded; conf.py cannot name
+  a class of the project's own without importing project code).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import gc
 
 from nikola.plugin_categories import ConfigPlugin
 
+from blog_build.file_checks import OnceMD5Checker
 from blog_build.links import LinkCandidates
 from plugins import versions
 
@@ -38,6 +44,9 @@ class BuildSpeed(ConfigPlugin):
             rewrite(LinkCandidates(doc), src, lang, url_type)
 
         site.rewrite_links = rewrite_candidates
+        # Nikola keeps conf.py's DOIT_CONFIG as site._doit_config and hands it to doit when a
+        # command runs, after init_plugins (nikola/__main__.py, NikolaTaskLoader.load_doit_config).
+        site._doit_config.setdefault("check_file_uptodate", OnceMD5Checker)
         gc.set_threshold(50_000, 20, 100)
         atexit.register(gc.freeze)
         super().set_site(site)
