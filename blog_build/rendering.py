@@ -119,7 +119,8 @@ def make_exporter(config: Config) -> HTMLExporter:
             return self
 
     class BlogExporter(HTMLExporter):
-        def from_notebook_node(self, nb, resources=None, **kw):
+        def register_blog_filters(self, nb, resources=None) -> dict:
+            """Our filters (cached highlighters, interactive outputs); the resources the template needs."""
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
             if lexer == "python":
@@ -129,6 +130,10 @@ def make_exporter(config: Config) -> HTMLExporter:
             data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
             self.register_filter("filter_data_type", data_types)
             self.register_filter("interactive_output", lambda value, mime: render(mime, value))
+            return resources
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            resources = self.register_blog_filters(nb, resources)
             return TemplateExporter.from_notebook_node(self, Uncopied(nb), resources, **kw)
 
     return BlogExporter(config=config)
