@@ -13,7 +13,13 @@ drift of this shared machine's speed falls on both.
 Quarto is not measured: `pip install quarto-cli` builds from a source package that
 downloads the Quarto binary from GitHub, which the network here refuses.
 
+With `--baseline REV` the baseline is this site as it was at git revision REV (checked out
+into a temporary worktree) instead of stock Nikola: the same posts, the same scenarios, for
+telling whether a change made the build faster or slower. Its table is recorded in its own
+section.
+
     .venv/bin/python benchmarks/build_benchmark.py [--posts 20 100 400] [--runs 3] [--write]
+    .venv/bin/python benchmarks/build_benchmark.py --baseline e79061f --posts 400 [--write]
 """
 
 from __future__ import annotations
@@ -43,6 +49,30 @@ def our_site(folder: Path, count: int) -> Path:
     site = copy_site(folder, posts=())
     write_posts(site / "posts", count)
     return site
+
+
+SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_build", "requirements")
+
+
+def revision_site(folder: Path, count: int, revision: str) -> Path:
+    """This site's sources as they were at git `revision`, with the generated posts."""
+    checkout = folder.with_name(folder.name + "-checkout")
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(checkout), revision], check=True)
+    try:
+        folder.mkdir(parents=True)
+        for part in SITE_PARTS:
+            source = checkout / part
+            if source.is_dir():
+                shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+            elif source.exists():
+                shutil.copy2(source, folder / part)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
+    (folder / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    for post in (folder / "posts").iterdir():
+        post.unlink()
+    write_posts(folder / "posts", count)
+    return folder
 
 
 def stock_site(folder: Path, count: int) -> Path:
@@ -136,16 +166,19 @@ def floor(posts: Path) -> float:
         return time.perf_counter() - started
 
 
-def benchmark(counts: list[int], runs: int) -> str:
+def benchmark(counts: list[int], runs: int, baseline: str | None = None) -> str:
+    label = f"at {baseline}" if baseline else "stock Nikola"
     lines = [
-        "| posts | build | stock Nikola, s | this site, s | this / stock | s per post | floor, s | this / floor |",
+        f"| posts | build | {label}, s | this site, s | this / baseline | s per post | floor, s | this / floor |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    memory_lines = ["| posts | stock Nikola, peak MB | this site, peak MB |", "|---|---|---|"]
+    memory_lines = [f"| posts | {label}, peak MB | this site, peak MB |", "|---|---|---|"]
     for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"build-bench-{count}-") as temp:
             ours_site = our_site(Path(temp) / "ours", count)
-            sites = {"stock": stock_site(Path(temp) / "stock", count), "ours": ours_site}
+            other = Path(temp) / "baseline"
+            base = revision_site(other, count, baseline) if baseline else stock_site(other, count)
+            sites = {"stock": base, "ours": ours_site}
             results = measure(sites, runs)
             stock, ours = results["stock"], results["ours"]
             bottom = statistics.median(floor(ours_site / "posts") for _ in range(runs))
@@ -194,4 +227,17 @@ compare within one run; the two sites take turns for that reason.
 
 
 if __name__ == "__main__":
-    main_with_posts("Build speed", "build_benchmark.py", __doc__, benchmark, READING, [20, 100, 400])
+    if "--baseline" in sys.argv:
+        at = sys.argv.index("--baseline")
+        revision = sys.argv[at + 1]
+        del sys.argv[at : at + 2]
+        main_with_posts(
+            f"Build speed against the site at {revision}",
+            f"build_benchmark.py --baseline {revision}",
+            __doc__,
+            lambda counts, runs: benchmark(counts, runs, revision),
+            "",
+            [400],
+        )
+    else:
+        main_with_posts("Build speed", "build_benchmark.py", __doc__, benchmark, READING, [20, 100, 400])
