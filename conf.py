@@ -49,7 +49,7 @@ NOTEBOOK_PROMPTS = False  # In [n]: / Out[n]: labels on code cells; blog readers
 # nbconvert's configuration (traitlets form).
 IPYNB_CONFIG = {}
 
-# --- Executing notebooks (plugins/execute_notebooks) ------------------------
+# --- Executing notebooks (blog_build/execution.py) -------------------------
 # A post with `.. execute: true` is run at build time and shows fresh outputs; results are
 # cached by code, kernel and lock file, so unchanged posts never start a kernel.
 # `make re-execute` ignores the cache; deleting cache/ is always safe.

@@ -37,6 +37,7 @@ class Settings:
     timeout: int = 120  # EXECUTE_TIMEOUT
     environment_files: list[Path] = field(default_factory=list)  # EXECUTE_ENVIRONMENT_FILES
     reexecute: bool = False  # NOTEBOOK_REEXECUTE=1: run every executed post again
+    executed: Path | None = None  # EXECUTE_CACHE: where executed outputs are kept (default: cache/executed)
 
 
 class Pipeline:
@@ -47,7 +48,7 @@ class Pipeline:
         self.store = JsonStore(settings.cache / "notebook_models.json", MODEL_VERSION)
         self.images = ImageStore(settings.cache / "notebook-images")
         self.pages = settings.cache / "notebook-pages"
-        self.outputs = execution.OutputsCache(settings.cache / "executed")
+        self.outputs = execution.OutputsCache(settings.executed or settings.cache / "executed")
         self.models: dict[str, NotebookModel] = {}  # source path -> model of the source
         self.rendered_models: dict[str, NotebookModel] = {}  # source path -> model it is rendered from
         self.metadata: dict[str, dict[str, str]] = {}  # source path -> checked metadata (set by the scanner)

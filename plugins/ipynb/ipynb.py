@@ -41,6 +41,7 @@ def settings(config: dict) -> pipeline.Settings:
         timeout=int(config.get("EXECUTE_TIMEOUT", 120)),
         environment_files=[Path(p) for p in config.get("EXECUTE_ENVIRONMENT_FILES", ["requirements/site.lock"])],
         reexecute=os.environ.get("NOTEBOOK_REEXECUTE", "") not in ("", "0"),
+        executed=Path(config.get("EXECUTE_CACHE", "cache/executed")),
     )
 
 
