@@ -138,13 +138,16 @@ def check_keys(meta: dict[str, str], path: os.PathLike | str) -> list[str]:
     return warnings
 
 
-def check_metadata(meta: dict[str, str], path: os.PathLike | str, needs_date: bool) -> Checked:
-    """Metadata with a title, a slug, (for posts) a date, known keys and valid values; else SourceError."""
+def check_metadata(meta: dict[str, str], path: os.PathLike | str, needs_date: bool, why_date: str = "") -> Checked:
+    """Metadata with a title, a slug, a date (if `needs_date`), known keys and valid values; else SourceError.
+
+    `why_date` is added to the message when the date is what is missing.
+    """
     warnings = check_keys(meta, path)  # first: a misspelt "tittle" explains a missing title
     required = ("title", "slug") + (("date",) if needs_date else ())
     missing = [key for key in required if not meta.get(key, "").strip()]
     if missing:
-        raise SourceError(f"{path}: missing {', '.join(missing)}")
+        raise SourceError(f"{path}: missing {', '.join(missing)}{why_date if 'date' in missing else ''}")
     for key, value in meta.items():
         check_value(key, value, path)
     return Checked(dict(meta), warnings)

@@ -24,6 +24,8 @@ from blog_build.metadata import (
 )
 from blog_build.pipeline import Pipeline
 
+PAGE_DATE = " (pages need one too: without it the page is dated by its file's creation time, new on every checkout)"
+
 
 @dataclass
 class Source:
@@ -77,9 +79,9 @@ def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
             raise SourceError(
                 f"{meta_file}:{late[0]}: metadata after a blank line is ignored by Nikola; remove the blank line"
             )
-        checked = check_metadata({**inside, **from_file}, meta_file, True)
+        checked = check_metadata({**inside, **from_file}, meta_file, True, "" if is_post else PAGE_DATE)
     elif inside:
-        checked = check_metadata(inside, source, True)
+        checked = check_metadata(inside, source, True, "" if is_post else PAGE_DATE)
     else:
         hint = (
             "a 'nikola' entry in the notebook's metadata"

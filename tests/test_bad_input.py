@@ -227,8 +227,11 @@ def test_check_metadata_rejects(meta: dict, message: str) -> None:
         scan_posts.check_metadata(meta, Path("posts/x.meta"), needs_date=True)
 
 
-def test_pages_need_no_date() -> None:
-    scan_posts.check_metadata({"title": "About", "slug": "about"}, Path("pages/about.md"), needs_date=False)
+def test_pages_need_a_date_and_are_told_why(small_site: Path) -> None:
+    (small_site / "pages/undated.md").write_text("<!--\n.. title: Undated\n.. slug: undated\n-->\n\nText.\n")
+    result = nikola(small_site, "build", check=False)
+    assert result.returncode != 0
+    assert "pages/undated.md: missing date (pages need one too" in result.stderr
 
 
 @pytest.mark.parametrize(

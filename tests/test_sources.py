@@ -109,7 +109,7 @@ def test_prompts_are_off_by_default_and_a_settings_change_rebuilds_notebook_post
 
 def test_maths_in_a_markdown_page_becomes_mathml(small_site: Path) -> None:
     (small_site / "pages/maths.md").write_text(
-        "<!--\n.. title: Maths\n.. slug: maths\n-->\n\n"
+        "<!--\n.. title: Maths\n.. slug: maths\n.. date: 2024-01-01\n-->\n\n"
         "Inline $a_1^2 + b_1^2$, a price of $5 and $10, and a display:\n\n$$\\frac{1}{n}\\sum_i x_i$$\n\n"
         "`$not_maths$` in code stays.\n"
     )
