@@ -1,8 +1,8 @@
 """Notebooks to HTML fragments with nbconvert: one lean exporter per process, our template.
 
-- one exporter per process (templates compiled once), no BeautifulSoup pass and no deep
-  copy of the notebook (what each saves, and the tests comparing the result with stock
-  nbconvert: plugins/README.md), cached Pygments lexers;
+- one exporter per process (templates compiled once), no BeautifulSoup pass (what it
+  saves, and the test comparing the result with stock nbconvert: plugins/README.md),
+  cached Pygments lexers;
 - our template (templates/notebook_blog.html.j2): cell tags, folding, lazy images, no
   empty cells, interactive outputs drawn by the site's libraries;
 - the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
@@ -108,15 +108,8 @@ def make_exporter(config: Config) -> HTMLExporter:
     """
     from nbconvert.exporters import HTMLExporter, TemplateExporter
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-    from nbformat import NotebookNode
 
     highlighters: dict[str, Highlighter] = {}
-
-    class Uncopied(NotebookNode):
-        """A notebook parsed for one render: nbconvert's deep copy of it (a tenth of rendering) protects nothing."""
-
-        def __deepcopy__(self, memo: dict) -> Uncopied:
-            return self
 
     class BlogExporter(HTMLExporter):
         def register_blog_filters(self, nb, resources=None) -> dict:
@@ -134,7 +127,7 @@ def make_exporter(config: Config) -> HTMLExporter:
 
         def from_notebook_node(self, nb, resources=None, **kw):
             resources = self.register_blog_filters(nb, resources)
-            return TemplateExporter.from_notebook_node(self, Uncopied(nb), resources, **kw)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return BlogExporter(config=config)
 
