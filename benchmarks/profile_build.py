@@ -78,8 +78,9 @@ the work the floor does too (Pygments, mistune); the rest is nbconvert's nested 
 templates (every scoped block copies the template context) and its preprocessors. Nikola's
 page rendering comes next: its templates, then the link rewriting of every page (lxml's
 walk over every element, then working out each relative URL; a walk over link-holding
-elements only saved under 2% of a full build and was dropped, plugins/README.md). The stages this site added (MathML, mostly latex2mathml
-converting each formula, and the search index) and the teasers are small.
+elements only saved under 2% of a full build and was dropped, plugins/README.md). The
+stages this site added (MathML, mostly latex2mathml converting each formula, and the search
+index) and the teasers are small.
 """
 
 
