@@ -51,26 +51,14 @@ def our_site(folder: Path, count: int) -> Path:
     return site
 
 
-SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_build", "requirements")
-
-
 def revision_site(folder: Path, count: int, revision: str) -> Path:
     """This site's sources as they were at git `revision`, with the generated posts."""
     checkout = folder.with_name(folder.name + "-checkout")
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(checkout), revision], check=True)
     try:
-        folder.mkdir(parents=True)
-        for part in SITE_PARTS:
-            source = checkout / part
-            if source.is_dir():
-                shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
-            elif source.exists():
-                shutil.copy2(source, folder / part)
+        copy_site(folder, posts=(), root=checkout)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
-    (folder / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
-    for post in (folder / "posts").iterdir():
-        post.unlink()
     write_posts(folder / "posts", count)
     return folder
 

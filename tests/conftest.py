@@ -15,11 +15,11 @@ SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_b
 NIKOLA = [sys.executable, "-m", "nikola"]
 
 
-def copy_site(dest: Path, posts: tuple[str, ...] | None = None) -> Path:
-    """Copy the site's sources to `dest`; `posts` keeps only those post names (stems)."""
+def copy_site(dest: Path, posts: tuple[str, ...] | None = None, root: Path = ROOT) -> Path:
+    """Copy the sources of the site at `root` (this one) to `dest`; `posts` keeps only those post names (stems)."""
     dest.mkdir(parents=True, exist_ok=True)
     for part in SITE_PARTS:
-        source = ROOT / part
+        source = root / part
         if source.is_dir():
             shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         elif source.exists():

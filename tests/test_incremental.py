@@ -37,7 +37,6 @@ import json
 import os
 import random
 import re
-import shutil
 import struct
 import zlib
 from collections.abc import Callable
@@ -46,7 +45,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SITE_PARTS, copy_site, nikola, tree_digest
+from conftest import ROOT, copy_site, nikola, tree_digest
 
 SEEDS = (1, 3, 21)  # between them: every kind of edit, a figure redrawn, a slug renamed, a tag emptied
 EDITS_PER_SEED = 5
@@ -493,16 +492,7 @@ def differences(first: Path, second: Path, first_label: str, second_label: str) 
 
 def clean_copy(site: Path, dest: Path) -> Path:
     """The sources of `site` (no output/, cache/ or .doit.db) in `dest`."""
-    dest.mkdir(parents=True)
-    for part in SITE_PARTS:
-        source = site / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        elif source.exists():
-            shutil.copy2(source, dest / part)
-    if (site / "node_modules").exists():
-        (dest / "node_modules").symlink_to((site / "node_modules").resolve(), target_is_directory=True)
-    return dest
+    return copy_site(dest, root=site)
 
 
 def compare_with_clean_build(site: Path, clean: Path, history: list[str]) -> None:
