@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import io
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -64,8 +65,12 @@ def decode(mime: str, payload: object) -> bytes:
         raise ImageError(f"its base64 data is damaged ({error})") from None
 
 
-def checked_size(mime: str, data: bytes) -> tuple[int | None, int | None]:
-    """Pixel size of a whole, readable image of type `mime`; ImageError otherwise."""
+# Formats a browser shows whatever type the notebook claimed for them (a GIF saved as image/png).
+BROWSER_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+
+
+def checked_size(mime: str, data: bytes) -> tuple[int | None, int | None, str]:
+    """Pixel size and file extension of a whole, readable image of type `mime`; ImageError otherwise."""
     if not data:
         raise ImageError("its data is empty")
     if mime == "image/svg+xml":
@@ -78,34 +83,32 @@ def checked_size(mime: str, data: bytes) -> tuple[int | None, int | None]:
         if etree.QName(root).localname != "svg":
             raise ImageError(f"it is XML whose root is <{etree.QName(root).localname}>, not <svg>")
         match = SVG_SIZE.search(data[:2000].decode("utf-8", "replace"))
-        return (round(float(match.group(1))), round(float(match.group(2)))) if match else (None, None)
+        size = (round(float(match.group(1))), round(float(match.group(2)))) if match else (None, None)
+        return (*size, "svg")
     from PIL import Image, UnidentifiedImageError
 
     expected = IMAGE_TYPES[mime][1]
     try:
         with Image.open(io.BytesIO(data)) as image:
             found, size = image.format, image.size
-            image.verify()  # checksums (PNG's CRCs)
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()  # every pixel: a truncated or corrupted stream fails here
+            image.verify()  # checksums: PNG's CRCs cover every chunk, the pixels' included
+        if found != "PNG":
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # every pixel: a truncated or corrupted stream fails here
     except UnidentifiedImageError:
         raise ImageError("its data is not an image") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"the image is damaged ({error})") from None
-    if found != expected:
+    if found != expected and found not in BROWSER_FORMATS:
         raise ImageError(f"it is a {found} image, not {expected}")
-    return size
-
-
-def image_name(mime: str, data: bytes) -> str:
-    return f"{hashlib.sha256(data).hexdigest()[:16]}.{IMAGE_TYPES[mime][0]}"
+    return (*size, BROWSER_FORMATS.get(found, IMAGE_TYPES[mime][0]))
 
 
 def image_file(mime: str, payload: object) -> ImageFile:
     """Decode and check one image; ImageError says what is wrong with it."""
     data = decode(mime, payload)
-    width, height = checked_size(mime, data)
-    return ImageFile(image_name(mime, data), data, width, height)
+    width, height, extension = checked_size(mime, data)
+    return ImageFile(f"{hashlib.sha256(data).hexdigest()[:16]}.{extension}", data, width, height)
 
 
 class ImageStore:
@@ -118,7 +121,7 @@ class ImageStore:
         path = self.folder / image.name
         if not path.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{image.name}.tmp")
+            temporary = path.with_name(f".{image.name}.{os.getpid()}.tmp")  # workers may keep the same image
             temporary.write_bytes(image.data)
             temporary.replace(path)
 

@@ -30,10 +30,12 @@ from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, image_file, t
 from blog_build.metadata import SourceError, notebook_entry
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
-ATTACHMENT = re.compile(r"attachment:([^\s)\"'>]+)")
+# `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.
+ATTACHMENT = re.compile(r"""(?<=\]\()(\s*<?)attachment:([^\s)>]+)|(?<=src=["'])attachment:([^"']+)""")
+CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)
 # A Markdown image whose attachment could not be kept (`point` left it as attachment-missing:NAME).
 MISSING_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment-missing:([^\s)]*)\)")
 MAX_REPAIRS = 200  # outputs repaired in one notebook before giving up on it as a whole
@@ -89,11 +91,31 @@ def parse(data: bytes, source: str) -> dict:
         ) from None
     except RecursionError:
         raise SourceError(f"{source}: not valid notebook JSON (nested too deeply)") from None
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+    if not isinstance(notebook, dict):
         raise SourceError(f"{source}: not a Jupyter notebook (no list of 'cells')")
+    if notebook.get("nbformat") == 3 and isinstance(notebook.get("worksheets"), list):
+        notebook = upgraded(notebook, source)
     if notebook.get("nbformat") != 4:
         raise SourceError(f"{source}: nbformat {notebook.get('nbformat')!r} is not supported; save it as version 4")
+    if not isinstance(notebook.get("cells"), list):
+        raise SourceError(f"{source}: not a Jupyter notebook (no list of 'cells')")
     return notebook
+
+
+def upgraded(notebook: dict, source: str) -> dict:
+    """A version 3 notebook (IPython 2 and earlier) converted to version 4 by nbformat, cells without ids.
+
+    nbformat gives the converted cells random ids; give_cells_ids gives them stable ones.
+    """
+    import nbformat
+
+    try:
+        converted = json.loads(json.dumps(nbformat.convert(nbformat.from_dict(notebook), 4)))
+    except Exception as error:  # nbformat's converter on a damaged version 3 file
+        raise SourceError(f"{source}: a version 3 notebook that nbformat cannot convert ({error})") from None
+    for cell in converted.get("cells", []):
+        cell.pop("id", None)
+    return converted
 
 
 def give_cells_ids(notebook: dict) -> None:
@@ -130,6 +152,19 @@ def describe(error) -> str:
 
 CELL_TYPES = ("markdown", "code", "raw")
 OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
+
+
+def tidy_output_metadata(notebook: dict) -> None:
+    """Per-type output metadata must be an object: some kernels (Wolfram) save `"text/html": []`.
+
+    The schema allows it, but nbconvert's templates call .get() on it and fail.
+    """
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            metadata = output.get("metadata")
+            if isinstance(metadata, dict):
+                for key in [key for key, value in metadata.items() if "/" in key and not isinstance(value, dict)]:
+                    metadata[key] = {}
 
 
 def check_kinds(notebook: dict, source: str, warnings: list[str]) -> None:
@@ -192,11 +227,25 @@ def validate(notebook: dict, source: str, warnings: list[str]) -> None:
     raise SourceError(f"{source}: more than {MAX_REPAIRS} malformed outputs; is this file a notebook?")
 
 
+def is_widget_model(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("model_name"), str) and "state" in value
+
+
 def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None:
-    """Saved widget state must be a map of models each with a name, module and state; otherwise drop it."""
+    """Saved widget state must be a map of models each with a name, module and state; otherwise drop it.
+
+    Two other forms seen in real notebooks are read as the standard one: the models saved
+    without the wrapper (Colab), and the wrapper saved without its MIME type (ipywidgets 5-6).
+    """
     widgets = notebook.get("metadata", {}).get("widgets")
     if widgets is None:
         return
+    if isinstance(widgets, dict) and interactive_outputs.WIDGET_STATE not in widgets:
+        if isinstance(widgets.get("state"), dict):
+            widgets = {interactive_outputs.WIDGET_STATE: widgets}
+        elif widgets and all(is_widget_model(value) for value in widgets.values()):
+            widgets = {interactive_outputs.WIDGET_STATE: {"version_major": 2, "version_minor": 0, "state": widgets}}
+        notebook["metadata"]["widgets"] = widgets
     state = widgets.get(interactive_outputs.WIDGET_STATE) if isinstance(widgets, dict) else None
     models = state.get("state") if isinstance(state, dict) else None
     well_formed = isinstance(models, dict) and all(
@@ -291,21 +340,32 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
             files[name] = image.name
 
         def point(match: re.Match, number: int = number, files: dict = files) -> str:
-            name = match.group(1)
+            lead, name = match.group(1) or "", match.group(2) or match.group(3)
             if files.get(name):
-                return f"attachment-file:{files[name]}"
+                return f"{lead}attachment-file:{files[name]}"
             if name not in files:
                 warnings.append(f"{source}: cell {number} shows attachment {name!r}, which the notebook does not hold")
-            return f"attachment-missing:{name}"
+            return f"{lead}attachment-missing:{name}"
 
         def unavailable(match: re.Match, files: dict = files) -> str:
             why = "the notebook holds no such attachment" if match.group(2) not in files else "its data is damaged"
             return INLINE_PLACEHOLDER.format(what=f"The image {match.group(1) or match.group(2)!r}", why=why)
 
-        text = ATTACHMENT.sub(point, text_of(cell["source"]))
-        cell["source"] = MISSING_IMAGE.sub(unavailable, text)
+        def rewrite(text: str, point=point, unavailable=unavailable) -> str:
+            return MISSING_IMAGE.sub(unavailable, ATTACHMENT.sub(point, text))
+
+        cell["source"] = outside_code(text_of(cell["source"]), rewrite)
         cell.pop("attachments", None)
     return names
+
+
+def outside_code(text: str, change) -> str:
+    """`text` with `change` applied to what is not code (fenced blocks, inline code spans)."""
+    pieces, start = [], 0
+    for match in CODE.finditer(text):
+        pieces += [change(text[start : match.start()]), match.group(0)]
+        start = match.end()
+    return "".join([*pieces, change(text[start:])])
 
 
 def code_digest(notebook: dict) -> str:
@@ -345,15 +405,21 @@ def checked_notebook(data: bytes, source: str, warnings: list[str]) -> dict:
     give_cells_ids(notebook)
     validate(notebook, source, warnings)
     join_lines(notebook)
+    tidy_output_metadata(notebook)
     return notebook
 
 
 def make_model(notebook: dict, source: str, key: str, available: set[str], store: ImageStore,
-               warnings: list[str] | None = None) -> NotebookModel:  # fmt: skip
-    """The model of a checked notebook (`checked_notebook`); the notebook dict is not changed."""
+               warnings: list[str] | None = None, keep: bool = True) -> NotebookModel:  # fmt: skip
+    """The model of a checked notebook (`checked_notebook`).
+
+    With `keep` the notebook dict is left as it was (for a post that may be executed);
+    without, the model's notebook is made from it in place, sparing a deep copy.
+    """
     warnings = list(warnings or [])
     metadata = notebook_entry(notebook.get("metadata", {}).get("nikola", {}), source)
-    page = copy.deepcopy(notebook)
+    kernel, code = kernel_name(notebook), code_digest(notebook)
+    page = copy.deepcopy(notebook) if keep else notebook
     check_widget_state(page, source, warnings)
     libraries = prepare_outputs(page, source, available, warnings)
     images = extract_images(page, source, store, warnings)
@@ -366,8 +432,8 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
         references=list(references.references(page)),
         libraries=sorted(libraries),
         warnings=warnings,
-        kernel=kernel_name(notebook),
-        code_digest=code_digest(notebook),
+        kernel=kernel,
+        code_digest=code,
         notebook=page,
     )
 

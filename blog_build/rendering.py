@@ -99,6 +99,21 @@ class Highlighter:
         return highlight(source or " ", self._lexers[language], self._formatters[language])
 
 
+# Lexer names notebooks save that Pygments (and IPython's lexers) do not know by that name.
+LEXER_NAMES = {
+    "python": "ipython",  # a notebook's Python is IPython's: %magics and !shell lines
+    "ipython2": "python2",  # Python 2 notebooks (2018 and before): `print x` is not an error there
+}
+
+
+def notebook_lexer(metadata: dict) -> str:
+    """The Pygments lexer for a notebook's code: language_info, else the kernel's language, else IPython."""
+    info = metadata.get("language_info") or {}
+    kernel = metadata.get("kernelspec") or {}
+    found = info.get("pygments_lexer") or info.get("name") or kernel.get("language") or "ipython"
+    return LEXER_NAMES.get(str(found).lower(), str(found).lower())
+
+
 def make_exporter(config: Config) -> HTMLExporter:
     """nbconvert's HTMLExporter without the BeautifulSoup pass it makes over every page.
 
@@ -114,10 +129,7 @@ def make_exporter(config: Config) -> HTMLExporter:
     class BlogExporter(HTMLExporter):
         def register_blog_filters(self, nb, resources=None) -> dict:
             """Our filters (cached highlighters, interactive outputs); the resources the template needs."""
-            info = nb.metadata.get("language_info", {})
-            lexer = info.get("pygments_lexer") or info.get("name") or "ipython"
-            if lexer == "python":
-                lexer = "ipython"  # a notebook's Python is IPython's: %magics and !shell lines
+            lexer = notebook_lexer(nb.metadata)
             resources = self._init_resources(resources)
             self.register_filter("highlight_code", highlighters.setdefault(lexer, Highlighter(lexer)))
             data_types = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)

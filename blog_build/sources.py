@@ -23,6 +23,7 @@ from blog_build.metadata import (
     read_meta_file,
 )
 from blog_build.pipeline import Pipeline
+from blog_build.store import stamp
 
 PAGE_DATE = " (pages need one too: without it the page is dated by its file's creation time, new on every checkout)"
 
@@ -65,9 +66,23 @@ def embedded_metadata(source: Path, pipeline: Pipeline, warnings: list[str]) -> 
 def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
     """Check one post or page source and the `.meta` file beside it, if any.
 
-    Pages need a date too: without one Nikola dates a page by its file's creation time,
-    which differs on every checkout, so two builds of the same sources would differ.
+    A source that passed while the source and its `.meta` file are as they were then (size
+    and modification time) is not checked again: a no-op build opens neither. Pages need a
+    date too: without one Nikola dates a page by its file's creation time, which differs on
+    every checkout, so two builds of the same sources would differ.
     """
+    current = stamp(source, source.with_suffix(".meta"))
+    known = pipeline.store.section("checked").get(str(source))
+    if known and known[0] == [*current, is_post]:
+        if source.suffix == ".ipynb":
+            pipeline.model(source)  # what the compiler will render; known by the same stamp
+        return Source(source, known[1], is_post, known[2])
+    checked = check_source_now(source, is_post, pipeline)
+    pipeline.store.put("checked", str(source), [[*current, is_post], checked.metadata, checked.warnings])
+    return checked
+
+
+def check_source_now(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
     warnings: list[str] = []
     inside = embedded_metadata(source, pipeline, warnings)
     meta_file = source.with_suffix(".meta")
@@ -110,9 +125,12 @@ def scan_sources(post_pages: Iterable[tuple], pipeline: Pipeline) -> Scan:
     """
     post_pages = list(post_pages)
     scan = Scan()
+    matched = matching_sources(post_pages)
+    pipeline.store.keep_only("checked", {str(source) for source, _, _ in matched})
+    pipeline.prepare([source for source, _, _ in matched if source.suffix == ".ipynb"])
     stems_by_dir: dict[Path, set[Path]] = {Path(os.path.dirname(wildcard)): set() for wildcard, *_ in post_pages}
     slugs: dict[tuple[str, str], Path] = {}
-    for source, destination, is_post in matching_sources(post_pages):
+    for source, destination, is_post in matched:
         stems_by_dir.setdefault(source.parent, set()).add(source.with_suffix(""))
         try:
             checked = check_source(source, is_post, pipeline)

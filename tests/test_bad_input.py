@@ -258,6 +258,14 @@ def png(size: tuple[int, int] = (8, 6)) -> bytes:
     return buffer.getvalue()
 
 
+def tiff() -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, format="TIFF")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def damaged_png() -> str:
     data = bytearray(png((64, 64)))
     data[len(data) // 2] ^= 0xFF  # one byte of the compressed pixels flipped: still base64, still "a PNG"
@@ -286,7 +294,7 @@ WARNING_CASES = {
         "cell 2, output 1: image/png its data is not an image",
     ),
     "a PNG damaged inside": (notebook_with([image_output("image/png", damaged_png())]), "the image is damaged"),
-    "a PNG saved as JPEG": (notebook_with([image_output("image/jpeg", GOOD_PNG)]), "it is a PNG image, not JPEG"),
+    "a TIFF saved as PNG": (notebook_with([image_output("image/png", tiff())]), "it is a TIFF image, not PNG"),
     "an SVG that is not SVG": (
         notebook_with([image_output("image/svg+xml", "<html><body>no</body></html>")]),
         "it is XML whose root is <html>",
@@ -359,6 +367,16 @@ def test_a_damaged_image_is_never_written(tmp_path: Path) -> None:
     good = checked_notebook(notebook_with([image_output("image/png", GOOD_PNG)]).encode(), "y.ipynb", [])
     kept = make_model(good, "y.ipynb", "k2", set(), store)
     assert len(kept.images) == 1 and (tmp_path / "images" / kept.images[0]).read_bytes() == png()
+
+
+def test_an_image_of_another_type_than_it_claims_is_kept_when_browsers_show_it(tmp_path: Path) -> None:
+    from blog_build.images import ImageStore
+    from blog_build.notebook import make_model
+
+    warnings: list[str] = []
+    notebook = checked_notebook(notebook_with([image_output("image/jpeg", GOOD_PNG)]).encode(), "x.ipynb", warnings)
+    model = make_model(notebook, "x.ipynb", "k", set(), ImageStore(tmp_path / "images"), warnings)
+    assert model.warnings == [] and model.images[0].endswith(".png")
 
 
 def test_an_unknown_key_is_a_warning_and_a_misspelt_one_an_error() -> None:

@@ -115,7 +115,7 @@ def test_a_model_is_made_once_per_content_and_kept_between_builds(tmp_path: Path
     write_notebook(source, "Hello.")
     first = pipeline(tmp_path)
     model = first.model(source)
-    assert model.metadata == {} and model.images == [] and str(source) in first._checked
+    assert model.metadata == {} and model.images == [] and not first._checked, "kept only for posts that may run"
     first.save()
 
     reads = []
@@ -225,3 +225,72 @@ def test_a_plugin_that_needs_another_says_so_or_works_without_it(small_site: Pat
         assert "Traceback" not in result.stderr
     else:
         assert result.returncode == 0, result.stderr
+
+
+# Shapes found by running public notebooks through the pipeline (jupytext's Wolfram notebook,
+# IPython 2's examples, Colab and ipywidgets 5 widget state, Python 2 and Swift notebooks).
+def model_of(tmp_path: Path, notebook: dict):
+    from blog_build.notebook import checked_notebook, content_key, make_model
+
+    data = json.dumps(notebook).encode()
+    warnings: list[str] = []
+    checked = checked_notebook(data, "x.ipynb", warnings)
+    return make_model(checked, "x.ipynb", content_key(data, set(), "x"), {"widgets"}, ImageStore(tmp_path), warnings)
+
+
+def v4(cells: list[dict], metadata: dict | None = None) -> dict:
+    return {"cells": cells, "metadata": metadata or {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def markdown(text: str, **extra) -> dict:
+    return {"cell_type": "markdown", "id": "m", "metadata": {}, "source": text, **extra}
+
+
+def test_output_metadata_that_is_not_an_object_renders(tmp_path: Path) -> None:
+    from blog_build import rendering
+    from blog_build.notebook import render_ready
+
+    output = {"output_type": "execute_result", "execution_count": 1, "data": {"text/html": "<b>x</b>"},
+              "metadata": {"text/html": [], "text/plain": None}}  # fmt: skip
+    cell = {"cell_type": "code", "id": "c", "metadata": {}, "source": "x", "execution_count": 1, "outputs": [output]}
+    model = model_of(tmp_path, v4([cell]))
+    html = rendering.notebook_to_html(
+        rendering.make_exporter(rendering.exporter_config({}, {})), render_ready(model.notebook)
+    )
+    assert "<b>x</b>" in html
+
+
+def test_a_version_3_notebook_is_converted_with_stable_ids(tmp_path: Path) -> None:
+    code = {"cell_type": "code", "collapsed": False, "input": ["print 'hi'"], "language": "python", "metadata": {}}
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["Hello from 2014"]}, {**code, "outputs": []}]
+    old = {"metadata": {"name": "old"}, "nbformat": 3, "nbformat_minor": 0, "worksheets": [{"cells": cells}]}
+    one, two = model_of(tmp_path, old), model_of(tmp_path, old)
+    assert [cell["source"] for cell in one.notebook["cells"]] == ["Hello from 2014", "print 'hi'"]
+    assert [c["id"] for c in one.notebook["cells"]] == [c["id"] for c in two.notebook["cells"]]
+
+
+def test_widget_state_saved_by_colab_or_ipywidgets_5_is_read(tmp_path: Path) -> None:
+    model = {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls", "state": {}}
+    for widgets in ({"m1": model}, {"state": {"m1": model}, "version": "1.2.0"}):
+        found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": widgets}))
+        assert found.warnings == [], widgets
+        assert found.notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"] == {
+            "m1": model
+        }
+
+
+def test_only_real_attachment_links_are_rewritten(tmp_path: Path) -> None:
+    text = "![attachment:a.png](data/a.png) and `![x](attachment:code.png)` and ![y](attachment:gone.png)"
+    found = model_of(tmp_path, v4([markdown(text)]))
+    source = found.notebook["cells"][0]["source"]
+    assert source.startswith("![attachment:a.png](data/a.png) and `![x](attachment:code.png)` and ")
+    assert "could not be shown" in source and len(found.warnings) == 1 and "gone.png" in found.warnings[0]
+
+
+def test_old_and_other_languages_are_highlighted() -> None:
+    from blog_build.rendering import notebook_lexer
+
+    assert notebook_lexer({"language_info": {"name": "python", "pygments_lexer": "ipython2"}}) == "python2"
+    assert notebook_lexer({"kernelspec": {"language": "swift", "name": "swift"}}) == "swift"
+    assert notebook_lexer({"language_info": {"name": "python"}}) == "ipython"
+    assert notebook_lexer({}) == "ipython"

@@ -78,10 +78,14 @@ class CompileIPynb(PageCompiler):
         return site_pipeline(self.site).rendered(Path(source), self.read_metadata(post))
 
     def register_extra_dependencies(self, post) -> None:
-        """A post depends on the render-ready notebook of its model (new outputs for an executed post)."""
+        """A post run at build time depends on its executed notebook's model (new outputs re-render it).
+
+        Any other post's model is made from the source alone, which the post depends on already.
+        """
         super().register_extra_dependencies(post)
         model = self.rendered_model(post)
-        post.add_dependency(str(site_pipeline(self.site).pages / f"{model.key}.json"), "fragment")
+        if model is not site_pipeline(self.site).model(Path(post.source_path)):
+            post.add_dependency(str(site_pipeline(self.site).pages / f"{model.key}.json"), "fragment")
 
     def exporter(self):
         """The process's exporter, built on first use (after doit has forked its workers)."""
@@ -111,13 +115,12 @@ class CompileIPynb(PageCompiler):
 
     def render_post(self, post, lang: str | None) -> tuple[str, list]:
         model = self.rendered_model(post)
-        data = site_pipeline(self.site).page(model)
-        page, codes = self.extract_shortcodes(data)
+        notebook = render_ready(site_pipeline(self.site).page(model))  # a copy of its own, changed below
+        codes = self.extract_shortcodes(notebook)
         folder, url = self.image_location(post, lang)
-        point_images(page, url)
+        point_images(notebook, url)
         for name in model.images:
             site_pipeline(self.site).images.publish(name, folder)
-        notebook = render_ready(page)
         rendering.drop_repeated_title(notebook, post.title(lang))
         references.copy_referenced_files(model.references, Path(post.source_path).parent, folder)
         repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
@@ -127,17 +130,16 @@ class CompileIPynb(PageCompiler):
         )
         return self.site.apply_shortcodes_uuid(html, codes, filename=post.source_path, extra_context={"post": post})
 
-    def extract_shortcodes(self, page: dict) -> tuple[dict, dict]:
-        """Nikola's shortcodes in markdown cells, set aside as Nikola does for the whole source."""
+    def extract_shortcodes(self, page: dict) -> dict:
+        """Nikola's shortcodes in markdown cells set aside (in place), as Nikola does for a whole source."""
         codes: dict = {}
-        page = json.loads(json.dumps(page))
         for cell in page["cells"]:
             if cell["cell_type"] == "markdown":
                 text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
                 if "{{%" in text:
                     cell["source"], found = shortcodes.extract_shortcodes(text)
                     codes.update(found)
-        return page, codes
+        return codes
 
     def compile_string(self, data: str, source_path=None, is_two_file=True, post=None, lang=None) -> tuple:
         """Render notebook JSON to HTML; returns (html, shortcode dependencies) as Nikola expects."""
@@ -148,10 +150,9 @@ class CompileIPynb(PageCompiler):
         model = make_model(
             checked, label, content_key(encoded, available, label), available, site_pipeline(self.site).images
         )
-        page, codes = self.extract_shortcodes(model.notebook)
-        html = rendering.notebook_to_html(
-            self.exporter(), render_ready(page), "", libraries.script_tags(set(model.libraries))
-        )
+        notebook = render_ready(model.notebook)
+        codes = self.extract_shortcodes(notebook)
+        html = rendering.notebook_to_html(self.exporter(), notebook, "", libraries.script_tags(set(model.libraries)))
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
 
     def image_location(self, post, lang: str | None) -> tuple[Path, str]:
