@@ -25,7 +25,7 @@ from pathlib import Path
 
 from blog_build import execution
 from blog_build.images import ImageStore
-from blog_build.metadata import SourceError
+from blog_build.metadata import SourceError, boolean
 from blog_build.notebook import MODEL_VERSION, NotebookModel, checked_notebook, content_key, make_model
 from blog_build.store import JsonStore, stamp
 
@@ -82,10 +82,9 @@ class Pipeline:
         workers = min(os.cpu_count() or 1, len(unknown) // PARALLEL_FROM)
         if workers < 2:
             return  # model() makes them one by one
-        wanted = [self.settings.execute_default or may_execute(source) for source in unknown]
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for source, made in zip(unknown, pool.map(self._make, unknown, wanted, chunksize=8), strict=True):
+            for source, made in zip(unknown, pool.map(self._make, unknown, chunksize=8), strict=True):
                 name = str(source)
                 if isinstance(made, str):
                     self.errors[name] = made
@@ -97,13 +96,13 @@ class Pipeline:
                 if checked is not None:
                     self._checked[name] = checked
 
-    def _make(self, source: Path, keep_checked: bool) -> tuple[dict, list[int], dict | None] | str:
-        """(In a worker process.) The facts of `source`'s model, its stamp, its checked notebook; or the error."""
+    def _make(self, source: Path) -> tuple[dict, list[int], dict | None] | str:
+        """(In a worker.) The facts of `source`'s model, its stamp, its checked notebook if kept; or the error."""
         try:
             model = self._read(source)
         except SourceError as error:
             return str(error)
-        return model.facts(), stamp(source), self._checked.get(str(source)) if keep_checked else None
+        return model.facts(), stamp(source), self._checked.get(str(source))
 
     def _known_by_stamp(self, source: Path) -> bool:
         seen = self.store.section("paths").get(str(source))
@@ -134,7 +133,11 @@ class Pipeline:
             warnings: list[str] = []
             notebook = checked_notebook(data, name, warnings)
             inside = notebook.get("metadata", {}).get("nikola")
-            keep = self.settings.execute_default or may_execute(source) or "execute" in (inside or {})
+            keep = (
+                self.settings.execute_default
+                or may_execute(source)
+                or (isinstance(inside, dict) and "execute" in inside)
+            )
             if keep:
                 self._checked[name] = notebook  # for execution, without reading the file again
             model = make_model(notebook, name, key, self.settings.libraries, self.images, warnings, keep)
@@ -145,8 +148,6 @@ class Pipeline:
     # --- the model a post is rendered from --------------------------------------------------
     def executes(self, metadata: dict[str, str]) -> bool:
         """Whether a post with this (checked) metadata runs at build time."""
-        from blog_build.metadata import boolean
-
         value = metadata.get("execute", "")
         return self.settings.execute_default if value == "" else bool(boolean(value))
 
