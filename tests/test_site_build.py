@@ -241,6 +241,34 @@ def test_cheaper_post_text_gives_what_nikola_gives(built_site: Path) -> None:
     )
 
 
+COMPARE_LINKS = (
+    SITE_IN_PROCESS
+    + """
+import copy, pathlib
+import lxml.html
+
+assert getattr(site.rewrite_links, "__func__", None) is not Nikola.rewrite_links, "plugins/link_rewriting is not active"
+compared = 0
+for page in sorted(pathlib.Path("output").rglob("*.html")):
+    ours = lxml.html.document_fromstring(page.read_text(encoding="utf-8"))
+    nikolas = copy.deepcopy(ours)
+    src = "/" + page.relative_to("output").as_posix()
+    site.rewrite_links(ours, src, "en")
+    Nikola.rewrite_links(site, nikolas, src, "en")
+    assert lxml.html.tostring(ours) == lxml.html.tostring(nikolas), page
+    compared += 1
+print(compared)
+"""
+)
+
+
+def test_cheaper_link_rewriting_gives_what_nikola_gives(built_site: Path) -> None:
+    """plugins/link_rewriting must not change a link on any page."""
+    result = subprocess.run([sys.executable, "-c", COMPARE_LINKS], cwd=built_site, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[-1]) == len(list((built_site / "output").rglob("*.html")))
+
+
 def test_a_parallel_build_writes_a_complete_sitemap(small_site: Path) -> None:
     """Nikola's own sitemap tasks lose every page when they run in different processes."""
     nikola(small_site, "build", "-n", "2")

@@ -8,6 +8,8 @@ not (ours does not). On a blog of notebook posts that was a fifth of a full buil
 
 - a teaser is cut from the compiled HTML first, and only the teaser is parsed;
 - the whole text (for the post's own page) is parsed once, not twice;
+- links are made absolute by visiting only the elements that can hold one
+  (blog_build/links.py);
 - the reading time and paragraph counts are worked out only if the link's template names them;
 - every answer is kept for the life of the process, keyed by the compiled file's
   modification time, so a post rendered again gives a fresh answer.
@@ -23,6 +25,8 @@ import string
 import lxml.html
 from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
+
+from blog_build.links import make_links_absolute
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
 COSTLY_FIELDS = {
@@ -75,7 +79,7 @@ class TeaserPost(Post):
         if not data:
             return ""
         document = lxml.html.fragment_fromstring(data, "body")
-        document.make_links_absolute(self.permalink(lang=lang))
+        make_links_absolute(document, self.permalink(lang=lang))
         if self.hyphenate:
             hyphenate(document, real_lang)
         if self.demote_headers:
@@ -97,7 +101,7 @@ class TeaserPost(Post):
             # Inside whatever the teaser leaves open, as Nikola places it.
             teaser += self._read_more_link(lang, marker, feed_read_more_link, query)
         document = lxml.html.fromstring(teaser)  # as Nikola parses a teaser: several elements get a <div>
-        document.make_links_absolute(self.permalink(lang=lang))
+        make_links_absolute(document, self.permalink(lang=lang))
         if self.hyphenate:
             hyphenate(document, real_lang)
         if strip_html:
