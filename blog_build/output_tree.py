@@ -4,8 +4,10 @@ Nikola writes into output/ and never deletes: a post deleted from posts/, a rena
 an old search index stayed there (and were uploaded by every deploy) until `make clean`.
 After a build every task's targets are known (plugins/output_targets records them while
 doit collects the tasks); a task whose files cannot be named in advance (pagefind's index)
-records what it wrote in the cache folder (`record_written`). Anything else below output/
-is removed, and folders left empty with it.
+claims its folder when it is declared (`claim`) and keeps that folder right itself.
+Anything else below output/ is removed, and folders left empty with it. A task of the
+second kind may also remember what it wrote (`record_written`), to declare those files as
+its targets next time (for `nikola check -f`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from pathlib import Path
 
 # Targets of every task of this build, filled in by plugins/output_targets as doit collects tasks.
 expected: set[str] = set()
+# Folders whose content a task manages itself, claimed while doit collects the tasks.
+owned: set[str] = set()
 MANIFESTS = "written_outputs"
+
+
+def claim(*folders: str) -> None:
+    """Say that a task keeps these folders right itself: pruning leaves what is in them alone."""
+    owned.update(os.path.normpath(folder) for folder in folders)
 
 
 def record_written(cache: Path, task: str, files: list[str]) -> None:
@@ -41,11 +50,12 @@ def recorded(cache: Path, task: str | None = None) -> set[str]:
     return files
 
 
-def unexpected(output: Path, keep: set[str]) -> list[Path]:
-    """Files below `output` that are not in `keep` (paths as the tasks name them)."""
+def unexpected(output: Path, keep: set[str], keep_folders: set[str] = frozenset()) -> list[Path]:
+    """Files below `output` that are not in `keep` nor in `keep_folders` (paths as the tasks name them)."""
     wanted = {os.path.normpath(path) for path in keep}
     found = []
-    for root, _folders, files in os.walk(output):
+    for root, folders, files in os.walk(output):
+        folders[:] = [name for name in folders if os.path.normpath(os.path.join(root, name)) not in keep_folders]
         for name in files:
             path = os.path.normpath(os.path.join(root, name))
             if path not in wanted:
@@ -53,12 +63,12 @@ def unexpected(output: Path, keep: set[str]) -> list[Path]:
     return sorted(found)
 
 
-def prune(output: Path, keep: set[str]) -> list[Path]:
+def prune(output: Path, keep: set[str], keep_folders: set[str] = frozenset()) -> list[Path]:
     """Remove what `unexpected` finds, then the folders that leaves empty; return what was removed."""
-    removed = unexpected(output, keep)
+    removed = unexpected(output, keep, keep_folders)
     for path in removed:
         path.unlink()
-    for root, folders, files in os.walk(output, topdown=False):
-        if not folders and not files and Path(root) != output or not os.listdir(root) and Path(root) != output:
-            os.rmdir(root)
+    for folder in sorted({parent for path in removed for parent in path.parents}, key=lambda p: -len(p.parts)):
+        if output in folder.parents and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return removed

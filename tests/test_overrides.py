@@ -169,3 +169,14 @@ def test_cached_highlighter_gives_what_nbconvert_highlights(tmp_path: Path) -> N
             assert re.sub(r"hl-[\w+-]+", "hl-", mine) == re.sub(r"hl-[\w+-]+", "hl-", stock), (name, cell["id"])
             compared += 1
     assert compared > 20
+
+
+def test_preprocessed_notebooks_stay_valid_without_nbconvert_checking(tmp_path: Path) -> None:
+    """Our exporter skips nbconvert's schema check after its preprocessors: they must keep notebooks valid."""
+    import nbformat
+
+    exporter = rendering.make_exporter(rendering.exporter_config({}, {}))
+    for name, page in pages(tmp_path):
+        processed, _ = exporter._preprocess(render_ready(page), exporter._init_resources(None))
+        nbformat.validate(processed, relax_add_props=True)
+        assert processed.cells, name

@@ -4,8 +4,9 @@ After the pages are rendered, pagefind (installed from PyPI with its binary) ind
 main content of every published post and page into output/pagefind/, which also holds the
 search UI that pages/search.md loads. Nothing is fetched from elsewhere when searching.
 Each index is written whole beside the old one and then takes its place, so no fragment of
-an older index is left behind; the files it wrote are recorded for prune_output and are
-this task's targets on the next build (pagefind names them by content).
+an older index is left behind; the task claims its folders from prune_output, and the files
+it wrote are its targets on the next build (pagefind names them by content), so that
+`nikola check -f` knows them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class SearchIndex(LateTask):
         yield self.group_task()
         if not pages:
             return  # nothing to search (a site without posts or pages yet): pagefind refuses to index nothing
+        output_tree.claim(*(os.path.join(output, name) for name in ("pagefind", ".pagefind.new", ".pagefind.old")))
         yield {
             "basename": self.name,
             "name": os.path.join(output, "pagefind"),
