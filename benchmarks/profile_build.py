@@ -26,7 +26,8 @@ from benchmarks.report import main_with_posts  # noqa: E402
 # (stage, file name ending, function names); a stage inside another is indented.
 STAGES = [
     ("start-up and task generation (scan posts, dependencies)", "nikola/__main__.py", ("load_tasks",)),
-    ("render notebooks (plugins/ipynb, nbconvert)", "ipynb/ipynb.py", ("compile_string",)),
+    ("notebook models: read, checked, images (blog_build)", "blog_build/pipeline.py", ("prepare", "model")),
+    ("render notebooks (plugins/ipynb, nbconvert)", "ipynb/ipynb.py", ("render_post",)),
     ("  of which highlighting code (Pygments)", "pygments/__init__.py", ("highlight",)),
     ("  of which markdown cells (mistune)", "nbconvert/exporters/html.py", ("markdown2html",)),
     ("  of which checking the notebook schema (nbformat)", "nbformat/validator.py", ("validate",)),
@@ -76,11 +77,10 @@ READING = """
 How to read it: rendering the notebooks is the largest stage, and more than half of it is
 the work the floor does too (Pygments, mistune); the rest is nbconvert's nested Jinja
 templates (every scoped block copies the template context) and its preprocessors. Nikola's
-page rendering comes next: its templates, then the link rewriting of every page (lxml's
-walk over every element, then working out each relative URL; a walk over link-holding
-elements only saved under 2% of a full build and was dropped, plugins/README.md). The
-stages this site added (MathML, mostly latex2mathml converting each formula, and the search
-index) and the teasers are small.
+page rendering comes next: its templates, then the link rewriting of every page, which
+visits only the elements that can hold a link (plugins/link_rewriting), so what is left of
+it is working out each relative URL. The stages this site added (MathML, mostly latex2mathml
+converting each formula, and the search index) and the teasers are small.
 """
 
 

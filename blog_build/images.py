@@ -112,10 +112,30 @@ def image_file(mime: str, payload: object) -> ImageFile:
 
 
 class ImageStore:
-    """Checked images by name in a folder of the cache, written once, copied beside posts."""
+    """Checked images by name in a folder of the cache, written once, copied beside posts.
 
-    def __init__(self, folder: Path) -> None:
+    `sizes` remembers the pixel size of every image checked before (names are content
+    hashes, so an image of that name is that image): an edited notebook whose figures did
+    not change needs no image library to make its model.
+    """
+
+    def __init__(self, folder: Path, sizes: dict[str, list] | None = None) -> None:
         self.folder = folder
+        self.sizes = {} if sizes is None else sizes
+        self.added: dict[str, list] = {}  # sizes learnt by this store (a worker process sends them back)
+
+    def checked(self, mime: str, payload: object) -> ImageFile:
+        """The image, from the store if an image of its content was checked before, else checked and kept."""
+        data = decode(mime, payload)
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        for name in (f"{digest}.{extension}" for extension in {IMAGE_TYPES[mime][0], *BROWSER_FORMATS.values()}):
+            if name in self.sizes and (self.folder / name).exists():
+                return ImageFile(name, data, *self.sizes[name])
+        width, height, extension = checked_size(mime, data)
+        image = ImageFile(f"{digest}.{extension}", data, width, height)
+        self.keep(image)
+        self.sizes[image.name] = self.added[image.name] = [width, height]
+        return image
 
     def keep(self, image: ImageFile) -> None:
         path = self.folder / image.name

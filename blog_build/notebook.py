@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blog_build import interactive_outputs, references
-from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, image_file, text_of
+from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
@@ -288,12 +288,11 @@ def extract_images(notebook: dict, source: str, store: ImageStore, warnings: lis
             data = output.get("data", {})
             for mime in [mime for mime in IMAGE_TYPES if mime in data]:
                 try:
-                    image = image_file(mime, data[mime])
+                    image = store.checked(mime, data[mime])
                 except ImageError as error:
                     warnings.append(f"{source}: cell {number}, output {index}: {mime} {error}; a placeholder is shown")
                     output["data"] = placeholder_output("This figure", f"its {mime} data is damaged")["data"]
                     break
-                store.keep(image)
                 names.append(image.name)
                 metadata = output.setdefault("metadata", {})
                 metadata.setdefault("filenames", {})[mime] = image.name
@@ -330,12 +329,11 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
                 files[name] = None
                 continue
             try:
-                image = image_file(mime, bundle[mime])
+                image = store.checked(mime, bundle[mime])
             except ImageError as error:
                 warnings.append(f"{source}: cell {number}: attachment {name!r}: {error}; a placeholder is shown")
                 files[name] = None
                 continue
-            store.keep(image)
             names.append(image.name)
             files[name] = image.name
 

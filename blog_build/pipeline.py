@@ -57,7 +57,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = JsonStore(settings.cache / "notebook_models.json", MODEL_VERSION)
-        self.images = ImageStore(settings.cache / "notebook-images")
+        self.images = ImageStore(settings.cache / "notebook-images", self.store.section("image_sizes"))
         self.pages = settings.cache / "notebook-pages"
         self.outputs = execution.OutputsCache(settings.executed or settings.cache / "executed")
         self.models: dict[str, NotebookModel] = {}  # source path -> model of the source
@@ -89,20 +89,24 @@ class Pipeline:
                 if isinstance(made, str):
                     self.errors[name] = made
                     continue
-                facts, current, checked = made
+                facts, current, checked, sizes = made
+                self.images.sizes.update(sizes)
+                self.store.changed = True
                 self.store.put("models", facts["key"], facts)
                 self.store.put("paths", name, [current, facts["key"]])
                 self.models[name] = NotebookModel.from_facts(facts)
                 if checked is not None:
                     self._checked[name] = checked
 
-    def _make(self, source: Path) -> tuple[dict, list[int], dict | None] | str:
+    def _make(self, source: Path) -> tuple[dict, list[int], dict | None, dict] | str:
         """(In a worker.) The facts of `source`'s model, its stamp, its checked notebook if kept; or the error."""
         try:
             model = self._read(source)
         except SourceError as error:
             return str(error)
-        return model.facts(), stamp(source), self._checked.get(str(source))
+        sizes = dict(self.images.added)
+        self.images.added.clear()
+        return model.facts(), stamp(source), self._checked.get(str(source)), sizes
 
     def _known_by_stamp(self, source: Path) -> bool:
         seen = self.store.section("paths").get(str(source))
@@ -234,6 +238,7 @@ class Pipeline:
             images = {name for key in used for name in self.store.section("models")[key]["images"]}
             remove_unused(self.pages, {f"{key}.json" for key in used})
             remove_unused(self.images.folder, images)
+            self.store.keep_only("image_sizes", images)
         self.store.save()
 
 
