@@ -10,7 +10,6 @@ the file (and the line).
 from __future__ import annotations
 
 import datetime
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -131,6 +130,8 @@ def check_keys(meta: dict[str, str], path: os.PathLike | str) -> list[str]:
     for key in meta:
         if key in KNOWN_KEYS:
             continue
+        import difflib
+
         close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.75)
         if close:
             raise SourceError(f"{path}: unknown key {key!r}; did you mean {close[0]!r}?")

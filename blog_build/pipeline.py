@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +80,9 @@ class Pipeline:
         workers = min(os.cpu_count() or 1, len(unknown) // PARALLEL_FROM)
         if workers < 2:
             return  # model() makes them one by one
+        import multiprocessing  # here: a build that makes no model (a no-op) does not import it
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             for source, made in zip(unknown, pool.map(self._make, unknown, chunksize=8), strict=True):
@@ -181,7 +182,11 @@ class Pipeline:
                 self.rendered_models[name] = NotebookModel.from_facts(facts)
             else:
                 waiting.append((source, model, key, executed_key))
-        problems = []
+        problems: list[str] = []
+        if not waiting:
+            return problems
+        from concurrent.futures import ThreadPoolExecutor
+
         workers = max(1, min(len(waiting), os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:
             for source, result in zip([item[0] for item in waiting], pool.map(self._execute, waiting), strict=True):
