@@ -1,6 +1,7 @@
 """The notebook model: a notebook file read once, checked, and turned into what the build needs.
 
-`make_model` takes a notebook's bytes and gives a NotebookModel: its `nikola` metadata, the
+`checked_notebook` parses and checks a notebook's bytes; `make_model` turns the checked
+notebook into a NotebookModel: its `nikola` metadata, the
 checked images (decoded once, kept in the image store), the files it refers to, the
 browser libraries its outputs need, the warnings for the author, and the notebook ready to
 render (outputs rewritten for a static page, images pointing at files). Everything after
