@@ -76,10 +76,21 @@ def read_meta_file(path: os.PathLike | str) -> str:
 
 
 def parse_date(value: str) -> datetime.datetime:
-    """A date as Nikola reads one (nikola.utils.to_datetime: dateutil, with `UTC+hh:mm` offsets)."""
+    """A date as Nikola reads one (nikola.utils.to_datetime: dateutil, with `UTC+hh:mm` offsets).
+
+    A time zone name dateutil does not know ("2024-01-02 UYTC") is refused: dateutil only
+    warns, drops it, and says a later version will raise.
+    """
+    import warnings
+
     import dateutil.parser
 
-    return dateutil.parser.parse(re.sub(r" UTC([+-][0-9][0-9]:[0-9][0-9])", r"\1", value))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dateutil.parser.UnknownTimezoneWarning)
+        try:
+            return dateutil.parser.parse(re.sub(r" UTC([+-][0-9][0-9]:[0-9][0-9])", r"\1", value))
+        except dateutil.parser.UnknownTimezoneWarning as warning:
+            raise ValueError(str(warning)) from None
 
 
 def boolean(value: object) -> bool | None:

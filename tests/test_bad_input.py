@@ -109,6 +109,11 @@ CASES = {
         "posts/fine.meta",
         "status: 'secret' is not one of published, featured, draft, private",
     ),
+    "a date with a time zone nobody knows": (
+        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace("03:04:05 UTC", "03:04:05 UYTC")},
+        "posts/fine.meta",
+        "date '2024-01-02 03:04:05 UYTC' is not a date",
+    ),
     "an updated date that is not one": (
         {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. updated: soon\n"},
         "posts/fine.meta",
