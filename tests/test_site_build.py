@@ -187,6 +187,11 @@ def test_no_broken_internal_links(built_site: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_file_in_output_is_one_a_task_made(built_site: Path) -> None:
+    result = nikola(built_site, "check", "-f", check=False)
+    assert result.returncode == 0 and "WARNING" not in result.stderr, result.stdout + result.stderr
+
+
 def test_notebook_styles_do_not_leak(built_site: Path) -> None:
     for name in POST_NAMES:
         doc = page(built_site, f"posts/{post_meta(name)['slug']}/index.html")
