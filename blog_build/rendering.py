@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,7 +154,7 @@ def make_exporter(config: Config) -> HTMLExporter:
 
 
 def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
-    """Remove the notebook's opening `# heading` when it only repeats the post's title.
+    """Remove the notebook's opening heading (any level) when it only repeats the post's title.
 
     Notebooks usually start with their title as a heading; the page already shows it.
     """
@@ -161,7 +162,8 @@ def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
         if cell.cell_type != "markdown" or not cell.source.strip():
             continue
         first, _, rest = cell.source.lstrip().partition("\n")
-        if first.startswith("# ") and first[2:].strip().strip("#").strip() == title.strip():
+        heading = re.fullmatch(r"#{1,6}\s+(.*?)[\s#]*", first.strip())
+        if heading and " ".join(heading.group(1).split()).casefold() == " ".join(title.split()).casefold():
             cell.source = rest.lstrip("\n")
         return
 

@@ -313,3 +313,17 @@ def test_an_image_checked_before_is_not_checked_again(tmp_path: Path, monkeypatc
     monkeypatch.setattr(images, "checked_size", lambda *_: pytest.fail("checked again"))
     again = ImageStore(tmp_path, sizes).checked("image/png", payload)
     assert (again.name, again.width, again.height) == (first.name, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "opening,dropped",
+    [("# My title", True), ("## My title", True), ("### my  Title ##", True), ("## My title, continued", False)],
+)
+def test_an_opening_heading_of_any_level_that_repeats_the_title_is_dropped(opening: str, dropped: bool) -> None:
+    import nbformat
+
+    from blog_build.rendering import drop_repeated_title
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"{opening}\n\nFirst paragraph.")])
+    drop_repeated_title(notebook, "My title")
+    assert (notebook.cells[0].source == "First paragraph.") is dropped
