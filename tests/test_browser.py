@@ -163,6 +163,25 @@ def test_search_finds_a_word_from_one_notebook_output(browser: Browser, site_url
     page.close()
 
 
+def test_search_takes_its_query_from_the_address(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, "/search/?q=quokkafrobnicate")
+    result = page.locator(".pagefind-ui__result-link").first
+    result.wait_for(timeout=10_000)
+    assert page.locator(".pagefind-ui__search-input").input_value() == "quokkafrobnicate"
+    assert result.get_attribute("href").rstrip("/").endswith("/posts/cell-tags")
+    assert traffic.problems == [] and traffic.foreign() == []
+    page.close()
+
+
+def test_the_bylines_are_not_searched(browser: Browser, site_url: str) -> None:
+    page, _ = open_page(browser, site_url, "/search/?q=Mumford")
+    page.locator(".pagefind-ui__message").wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    links = [link.get_attribute("href") for link in page.locator(".pagefind-ui__result-link").all()]
+    assert all(link.rstrip("/").endswith("/about") for link in links), links  # the About page names him
+    page.close()
+
+
 def test_cell_tags(browser: Browser, site_url: str) -> None:
     page, _ = open_page(browser, site_url, "/posts/cell-tags/")
     text = page.locator(".nb-body").inner_text()

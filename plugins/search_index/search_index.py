@@ -24,8 +24,9 @@ from nikola.utils import config_changed
 from blog_build import output_tree
 from blog_build.metadata import boolean
 
-# Navigation, tags and the notebook tool links are on every page: not worth finding.
-IGNORED = ".postpromonav, .nb-tools, #header, #footer"
+# Navigation, tags, the byline and the notebook tool links are on every page: not worth
+# finding (searching the author's name found every post).
+IGNORED = ".postpromonav, .nb-tools, .byline, #header, #footer"
 
 
 def pagefind_command(output: str, pages: list[str], index: str) -> list[str]:
