@@ -179,3 +179,15 @@ def test_pages_over_the_size_budget_are_named(small_site: Path) -> None:
     assert len(warnings) == 1, result.stderr
     assert "posts/big/index.html is 1." in warnings[0] and "over the 1.00 MB budget: HTML 1." in warnings[0]
     assert "stylesheets" in warnings[0] and "all-nocdn.css" in warnings[0]
+
+
+def test_the_authors_own_css_is_in_every_page_stylesheet(small_site: Path) -> None:
+    css = small_site / "files/assets/css/custom.css"
+    css.parent.mkdir(parents=True)
+    css.write_text(".custom-marker { color: rebeccapurple; }\n")
+    nikola(small_site, "build")
+    doc = html.fromstring((small_site / "output/index.html").read_bytes())
+    sheets = [href for href in doc.xpath("//link[@rel='stylesheet']/@href") if "all" in href]
+    assert sheets, "the page links the bundled stylesheet"
+    bundled = (small_site / "output/assets/css" / Path(sheets[0].split("?")[0]).name).read_text()
+    assert bundled.rstrip().endswith(".custom-marker { color: rebeccapurple; }"), "the author's rules come last"
