@@ -140,9 +140,14 @@ def run_notebook(notebook: dict, source: str, kernel: str, timeout: int) -> list
                 ) from None
             except CellExecutionError as error:
                 traceback = ANSI_ESCAPE.sub("", error.traceback).strip()
+                advice = "tag the cell raises-exception if that is intended"
+                if error.ename in ("ModuleNotFoundError", "ImportError"):
+                    advice = (
+                        "the build environment lacks the package: add it to requirements/site.in,"
+                        " run `make lock`, then `make build`"
+                    )
                 raise ExecutionError(
-                    f"{where()} raised {error.ename}: {error.evalue}"
-                    f" (tag the cell raises-exception if that is intended)\n{traceback}"
+                    f"{where()} raised {error.ename}: {error.evalue} ({advice})\n{traceback}"
                 ) from None
     finally:
         quiet.setLevel(level)

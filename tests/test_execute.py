@@ -140,6 +140,14 @@ def test_a_raising_cell_stops_that_post_with_its_traceback(small_site: Path, ker
     assert not (small_site / "output/posts/boom/index.html").exists(), "no page is written for the failed post"
 
 
+def test_a_missing_package_says_where_to_add_it(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "needs", [("code", "import surely_not_installed_anywhere", [])])
+    result = build(small_site, kernel_env)
+    assert result.returncode != 0
+    assert "raised ModuleNotFoundError: No module named 'surely_not_installed_anywhere'" in result.stderr
+    assert "add it to requirements/site.in, run `make lock`" in result.stderr
+
+
 def test_raises_exception_tag_shows_the_error_as_output(small_site: Path, kernel_env: dict) -> None:
     write_post(small_site, "expected", [("code", "1 / 0", ["raises-exception"]), ("code", "print('after')", [])])
     result = build(small_site, kernel_env)
