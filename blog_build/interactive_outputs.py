@@ -144,8 +144,10 @@ class Prepared:
 
 
 def widget_models(notebook: dict) -> set[str]:
-    state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
-    return set(state.get("state", {}))
+    widgets = notebook.get("metadata", {}).get("widgets") or {}
+    state = widgets.get(WIDGET_STATE) or {} if isinstance(widgets, dict) else {}
+    models = state.get("state") if isinstance(state, dict) else None
+    return set(models) if isinstance(models, dict) else set()
 
 
 def prepare_output(output: dict, models: set[str], available: set[str], prepared: Prepared, cell: int) -> bool:

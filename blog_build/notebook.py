@@ -240,6 +240,7 @@ def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None
     """
     widgets = notebook.get("metadata", {}).get("widgets")
     if widgets is None:
+        notebook.get("metadata", {}).pop("widgets", None)  # `"widgets": null` is no widget state
         return
     if isinstance(widgets, dict) and interactive_outputs.WIDGET_STATE not in widgets:
         if isinstance(widgets.get("state"), dict):

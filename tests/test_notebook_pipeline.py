@@ -271,6 +271,7 @@ def test_a_version_3_notebook_is_converted_with_stable_ids(tmp_path: Path) -> No
 
 def test_widget_state_saved_by_colab_or_ipywidgets_5_is_read(tmp_path: Path) -> None:
     model = {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls", "state": {}}
+    assert model_of(tmp_path, v4([markdown("No state.")], {"widgets": None})).warnings == []
     for widgets in ({"m1": model}, {"state": {"m1": model}, "version": "1.2.0"}):
         found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": widgets}))
         assert found.warnings == [], widgets
