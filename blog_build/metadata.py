@@ -172,9 +172,9 @@ def notebook_entry(metadata: object, path: os.PathLike | str) -> dict[str, str]:
     return {str(key).lower(): as_text(str(key).lower(), value, path) for key, value in metadata.items()}
 
 
-def markdown_block(text: str) -> tuple[str, int] | None:
-    """The body of a Markdown source's leading `<!-- ... -->` metadata block, and the line it starts on."""
+def markdown_block(text: str) -> str | None:
+    """The body of a Markdown source's leading `<!-- ... -->` metadata block."""
     stripped = text.lstrip()
     if not stripped.startswith("<!--") or "-->" not in stripped:
         return None
-    return stripped[len("<!--") : stripped.index("-->")], text[: len(text) - len(stripped)].count("\n")
+    return stripped[len("<!--") : stripped.index("-->")]

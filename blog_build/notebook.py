@@ -24,7 +24,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from blog_build import interactive_outputs, references
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
@@ -436,16 +435,6 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
         code_digest=code,
         notebook=page,
     )
-
-
-def model_of_file(path: Path, available: set[str], store: ImageStore) -> tuple[NotebookModel, dict]:
-    """Read the notebook at `path` once; its model and the checked notebook (for execution)."""
-    data = path.read_bytes()
-    warnings: list[str] = []
-    notebook = checked_notebook(data, str(path), warnings)
-    return make_model(
-        notebook, str(path), content_key(data, available, str(path)), available, store, warnings
-    ), notebook
 
 
 def point_images(page: dict, url: str) -> None:

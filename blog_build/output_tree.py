@@ -37,17 +37,12 @@ def record_written(cache: Path, task: str, files: list[str]) -> None:
     os.replace(temporary, folder / f"{task}.json")
 
 
-def recorded(cache: Path, task: str | None = None) -> set[str]:
-    """The files `task` (or every task) recorded with `record_written`."""
-    folder = cache / MANIFESTS
-    paths = [folder / f"{task}.json"] if task else sorted(folder.glob("*.json"))
-    files: set[str] = set()
-    for path in paths:
-        try:
-            files.update(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return files
+def recorded(cache: Path, task: str) -> set[str]:
+    """The files `task` recorded with `record_written` (none if it never did, or the record is unreadable)."""
+    try:
+        return set(json.loads((cache / MANIFESTS / f"{task}.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return set()
 
 
 def unexpected(output: Path, keep: set[str], keep_folders: set[str] = frozenset()) -> list[Path]:

@@ -57,7 +57,7 @@ def embedded_metadata(source: Path, pipeline: Pipeline, warnings: list[str]) -> 
         if block is None:
             return {}
         try:
-            return parse_meta(block[0], source)
+            return parse_meta(block, source)
         except SourceError as error:  # line numbers count from the file's first line
             raise SourceError(str(error).replace(f"{source}:", f"{source}: block line ", 1)) from None
     return {}

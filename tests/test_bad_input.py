@@ -28,6 +28,12 @@ GOOD_META = (
 NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 WELCOME_META = (ROOT / "posts" / "welcome.meta").read_text(encoding="utf-8")
 
+
+def meta_case(meta: str | bytes, words: str) -> tuple[dict, str, str]:
+    """A post whose notebook is fine and whose .meta file is `meta`: the error names the .meta file."""
+    return {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": meta}, "posts/fine.meta", words
+
+
 # name: (files to write, the file the error must name, words the error must contain)
 CASES = {
     "broken notebook JSON": (
@@ -74,55 +80,29 @@ CASES = {
         "posts/noslug.meta",
         "missing slug",
     ),
-    "execute neither true nor false": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. execute: maybe\n"},
-        "posts/fine.meta",
-        "execute: 'maybe' is neither true nor false",
+    "execute neither true nor false": meta_case(
+        GOOD_META + ".. execute: maybe\n", "execute: 'maybe' is neither true nor false"
     ),
-    "search neither true nor false": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. search: sometimes\n"},
-        "posts/fine.meta",
-        "search: 'sometimes' is neither true nor false",
+    "search neither true nor false": meta_case(
+        GOOD_META + ".. search: sometimes\n", "search: 'sometimes' is neither true nor false"
     ),
-    "misspelt key": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. exceute: true\n"},
-        "posts/fine.meta",
-        "unknown key 'exceute'; did you mean 'execute'?",
-    ),
+    "misspelt key": meta_case(GOOD_META + ".. exceute: true\n", "unknown key 'exceute'; did you mean 'execute'?"),
     "misspelt key inside the notebook": (
         {"posts/fine.ipynb": NOTEBOOK.replace('"metadata": {}', '"metadata": {"nikola": {"tittle": "x"}}')},
         "posts/fine.ipynb",
         "unknown key 'tittle'; did you mean 'title'?",
     ),
-    "an empty tag": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. tags: x", ".. tags: a,,b")},
-        "posts/fine.meta",
-        "has an empty tag",
+    "an empty tag": meta_case(GOOD_META.replace(".. tags: x", ".. tags: a,,b"), "has an empty tag"),
+    "a tag twice": meta_case(GOOD_META.replace(".. tags: x", ".. tags: numpy, NumPy"), "names numpy twice"),
+    "an unknown status": meta_case(
+        GOOD_META + ".. status: secret\n", "status: 'secret' is not one of published, featured, draft, private"
     ),
-    "a tag twice": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. tags: x", ".. tags: numpy, NumPy")},
-        "posts/fine.meta",
-        "names numpy twice",
+    "a date with a time zone nobody knows": meta_case(
+        GOOD_META.replace("03:04:05 UTC", "03:04:05 UYTC"), "date '2024-01-02 03:04:05 UYTC' is not a date"
     ),
-    "an unknown status": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. status: secret\n"},
-        "posts/fine.meta",
-        "status: 'secret' is not one of published, featured, draft, private",
-    ),
-    "a date with a time zone nobody knows": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace("03:04:05 UTC", "03:04:05 UYTC")},
-        "posts/fine.meta",
-        "date '2024-01-02 03:04:05 UYTC' is not a date",
-    ),
-    "an updated date that is not one": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META + ".. updated: soon\n"},
-        "posts/fine.meta",
-        "updated 'soon' is not a date",
-    ),
-    "a slug with a space": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. slug: fine", ".. slug: my post")},
-        "posts/fine.meta",
-        "slug 'my post' must be one word of a URL",
+    "an updated date that is not one": meta_case(GOOD_META + ".. updated: soon\n", "updated 'soon' is not a date"),
+    "a slug with a space": meta_case(
+        GOOD_META.replace(".. slug: fine", ".. slug: my post"), "slug 'my post' must be one word of a URL"
     ),
     "two posts with one slug": (
         {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.replace(".. slug: fine", ".. slug: welcome")},
@@ -134,10 +114,8 @@ CASES = {
         "posts/fine.ipynb",
         "not UTF-8 text",
     ),
-    "a .meta file that is not UTF-8": (
-        {"posts/fine.ipynb": NOTEBOOK, "posts/fine.meta": GOOD_META.encode("latin-1") + b".. author: J\xf6rg\n"},
-        "posts/fine.meta",
-        "not UTF-8 text",
+    "a .meta file that is not UTF-8": meta_case(
+        GOOD_META.encode("latin-1") + b".. author: J\xf6rg\n", "not UTF-8 text"
     ),
     "a truncated notebook": (
         {"posts/fine.ipynb": (ROOT / "posts/welcome.ipynb").read_text()[:300], "posts/fine.meta": GOOD_META},

@@ -207,14 +207,15 @@ def test_pages_are_rendered_again_when_the_installed_libraries_change() -> None:
 
 
 def test_libraries_are_found_from_the_notebook_models(tmp_path: Path) -> None:
-    from blog_build.images import ImageStore
-    from blog_build.notebook import model_of_file
+    from blog_build.pipeline import Pipeline, Settings
 
-    store = ImageStore(tmp_path / "images")
-    assert model_of_file(FIXTURES / "interactive-outputs.ipynb", ALL, store)[0].libraries == sorted(ALL)
-    assert model_of_file(FIXTURES / "plotly-only.ipynb", ALL, store)[0].libraries == ["plotly"]
-    assert model_of_file(ROOT / "posts" / "fibonacci.ipynb", ALL, store)[0].libraries == []
-    assert model_of_file(FIXTURES / "plotly-only.ipynb", set(), store)[0].libraries == [], "not installed: static"
+    def libraries_of(path: Path, available: set[str]) -> list[str]:
+        return Pipeline(Settings(cache=tmp_path / "cache", libraries=available)).model(path).libraries
+
+    assert libraries_of(FIXTURES / "interactive-outputs.ipynb", ALL) == sorted(ALL)
+    assert libraries_of(FIXTURES / "plotly-only.ipynb", ALL) == ["plotly"]
+    assert libraries_of(ROOT / "posts" / "fibonacci.ipynb", ALL) == []
+    assert libraries_of(FIXTURES / "plotly-only.ipynb", set()) == [], "not installed: static"
 
 
 def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_site: Path) -> None:
