@@ -48,6 +48,19 @@ class Settings:
     reexecute: bool = False  # NOTEBOOK_REEXECUTE=1: run every executed post again
     executed: Path | None = None  # EXECUTE_CACHE: where executed outputs are kept (default: cache/executed)
 
+    @classmethod
+    def from_config(cls, config: dict, libraries: set[str]) -> Settings:
+        """The settings from Nikola's configuration (conf.py's EXECUTE_* and CACHE_FOLDER), with their defaults."""
+        return cls(
+            cache=Path(config["CACHE_FOLDER"]),
+            libraries=libraries,
+            execute_default=bool(config.get("EXECUTE_NOTEBOOKS", False)),
+            timeout=int(config.get("EXECUTE_TIMEOUT", 120)),
+            environment_files=[Path(p) for p in config.get("EXECUTE_ENVIRONMENT_FILES", ["requirements/site.lock"])],
+            reexecute=os.environ.get("NOTEBOOK_REEXECUTE", "") not in ("", "0"),
+            executed=Path(config.get("EXECUTE_CACHE", "cache/executed")),
+        )
+
 
 class Pipeline:
     """Notebook models for one build, made once per content and kept in the cache folder."""

@@ -28,21 +28,8 @@ from plugins import versions
 def site_pipeline(site) -> pipeline.Pipeline:
     """The build's pipeline: the scanner's, or one made from the site's settings."""
     if pipeline.current is None:
-        pipeline.current = pipeline.Pipeline(settings(site.config))
+        pipeline.current = pipeline.Pipeline(pipeline.Settings.from_config(site.config, libraries.available()))
     return pipeline.current
-
-
-def settings(config: dict) -> pipeline.Settings:
-    """The pipeline's settings from conf.py (EXECUTE_*), with their defaults."""
-    return pipeline.Settings(
-        cache=Path(config["CACHE_FOLDER"]),
-        libraries=libraries.available(),
-        execute_default=bool(config.get("EXECUTE_NOTEBOOKS", False)),
-        timeout=int(config.get("EXECUTE_TIMEOUT", 120)),
-        environment_files=[Path(p) for p in config.get("EXECUTE_ENVIRONMENT_FILES", ["requirements/site.lock"])],
-        reexecute=os.environ.get("NOTEBOOK_REEXECUTE", "") not in ("", "0"),
-        executed=Path(config.get("EXECUTE_CACHE", "cache/executed")),
-    )
 
 
 class CompileIPynb(PageCompiler):

@@ -17,10 +17,9 @@ from nikola.plugins.misc import scan_posts as nikola_scan_posts
 from nikola.post import Post
 from nikola.utils import LOGGER
 
-from blog_build import pipeline, references
+from blog_build import libraries, pipeline, references
 from blog_build.sources import scan_sources
 from plugins import versions
-from plugins.ipynb.ipynb import settings
 from plugins.scan_posts.teasers import TeaserPost
 
 
@@ -35,7 +34,9 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
 
     def scan(self):
         """Stop with one line per bad source; otherwise scan as Nikola does."""
-        notebooks = pipeline.current = pipeline.Pipeline(settings(self.site.config))
+        notebooks = pipeline.current = pipeline.Pipeline(
+            pipeline.Settings.from_config(self.site.config, libraries.available())
+        )
         scan = scan_sources(self.site.config["post_pages"], notebooks)
         problems, warnings = scan.problems, scan.warnings
         posts = [(source.path, source.metadata) for source in scan.notebooks()]
