@@ -131,6 +131,10 @@ FTP_DEPLOY = {
     "tls": "explicit",  # explicit FTPS (AUTH TLS); "implicit" for port 990; "off" only if you must
     "connections": 4,  # parallel uploads
 }
+# Drafts and future-dated posts are built for their author to look at but not uploaded
+# (the build lists them in cache/unpublished.json; a post already online is taken down).
+DEPLOY_DRAFTS = False
+DEPLOY_FUTURE = False
 # The same Python that runs `nikola deploy` runs the upload (`nikola ftp_deploy`'s code, without
 # starting Nikola a second time), activated venv or not.
 DEPLOY_COMMANDS = {"default": [f"{shlex.quote(sys.executable)} -m plugins.ftp_deploy"]}

@@ -17,22 +17,16 @@ from pathlib import Path
 import pytest
 
 from plugins.ftp_deploy.connection import DeployError
+from plugins.ftp_deploy.local_site import LocalFile, scan_output
+from plugins.ftp_deploy.manifest import MANIFEST_NAME, NEW_MANIFEST_NAME, Manifest
 from plugins.ftp_deploy.progress import Progress
+from plugins.ftp_deploy.server_lock import LOCK_NAME
 from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
-from plugins.ftp_deploy.sync import (
-    MANIFEST_NAME,
-    TEMP_SUFFIX,
-    LocalFile,
-    Manifest,
-    deploy,
-    make_plan,
-    new_folders,
-    scan_output,
-    verify,
-)
+from plugins.ftp_deploy.sync import TEMP_PREFIX, deploy, make_plan, new_folders, verify
 
 from conftest import nikola
 from ftp_server import PASSWORD, USER, FtpServer, start_server
+from proftpd_server import ProftpdServer, start_proftpd
 
 ENV = {"FTP_PASSWORD": PASSWORD}
 
@@ -72,8 +66,35 @@ def local_tree(folder: Path) -> dict[str, bytes]:
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
 
+def leftovers(server: FtpServer | ProftpdServer) -> list[str]:
+    """Anything the deploy keeps on the server only while it runs: temporary names, the lock."""
+    site = server.root / "site"
+    return sorted(
+        path.relative_to(site).as_posix()
+        for path in site.rglob("*")
+        if path.name.startswith((TEMP_PREFIX, "~" + TEMP_PREFIX[1:])) or path.name in (LOCK_NAME, NEW_MANIFEST_NAME)
+    )
+
+
+def start(kind: str, folder: Path) -> FtpServer | ProftpdServer:
+    """A server by kind: pyftpdlib (fault injection) or proftpd (what web hosts run), plain or FTPS."""
+    software, _, mode = kind.partition("-")
+    if software == "proftpd":
+        return start_proftpd(folder, tls=mode == "ftps")
+    return start_server(folder, tls=mode == "ftps")
+
+
+@pytest.fixture(params=["pyftpdlib-ftp", "pyftpdlib-ftps", "proftpd-ftp", "proftpd-ftps"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FtpServer | ProftpdServer]:
+    """Each kind of server the deploy must work with."""
+    running = start(request.param, tmp_path / "server")
+    yield running
+    running.stop()
+
+
 @pytest.fixture(params=["ftp", "ftps"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FtpServer]:
+def faulty_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FtpServer]:
+    """pyftpdlib, whose faults a test can switch on."""
     running = start_server(tmp_path / "server", tls=request.param == "ftps")
     yield running
     running.stop()
@@ -83,44 +104,46 @@ def settings_for(server: FtpServer, **overrides: object) -> DeploySettings:
     return load_settings(server.settings(**overrides), ENV)
 
 
-def test_first_deploy_copies_output_byte_for_byte(server: FtpServer, tmp_path: Path) -> None:
+def test_first_deploy_copies_output_byte_for_byte(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     plan, summary = deploy(settings_for(server), output)
     assert remote_tree(server) == local_tree(output)
     assert summary.uploaded == 6 and summary.uploaded_bytes == sum(len(b) for b in local_tree(output).values())
     manifest = Manifest.from_json((server.root / "site" / MANIFEST_NAME).read_bytes())
-    assert manifest.files == {f.path: f.sha256 for f in scan_output(output).values()} and not manifest.pending
+    assert manifest.files == {f.path: f.sha256 for f in scan_output(output).files.values()} and not manifest.pending
     assert [file.path for file in plan.uploads][-1] == "index.html", "the home page goes last"
-    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
+    assert not leftovers(server)
 
 
-def test_a_new_folder_goes_online_whole_with_one_rename(server: FtpServer, tmp_path: Path) -> None:
+def test_a_new_folder_goes_online_whole_with_one_rename(faulty_server: FtpServer, tmp_path: Path) -> None:
     pages = {f"posts/{n:02d}/index.html": os.urandom(20_000) for n in range(40)}
     output = write_site(sample_site(tmp_path / "output"), pages)
     complete_or_absent: list[bool] = []
     stop = threading.Event()
 
     def watch() -> None:
-        posts = server.root / "site/posts"
+        posts = faulty_server.root / "site/posts"
         while not stop.is_set():
             if posts.exists():
-                online = {path: (server.root / "site" / path).read_bytes() for path in pages}
+                online = {path: (faulty_server.root / "site" / path).read_bytes() for path in pages}
                 complete_or_absent.append(online == pages)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        _, summary = deploy(settings_for(server), output)
+        _, summary = deploy(settings_for(faulty_server), output)
     finally:
         stop.set()
         watcher.join()
-    assert remote_tree(server) == local_tree(output) and summary.uploaded == 46
+    assert remote_tree(faulty_server) == local_tree(output) and summary.uploaded == 46
     assert complete_or_absent and all(complete_or_absent), "posts/ was seen online before all its files were"
     # posts/, assets/ and images/ once each, index.html and rss.xml, and the manifest twice (journal, final).
-    assert server.faults.commands["RNFR"] == 3 + 2 + 2
+    assert faulty_server.faults.commands["RNFR"] == 3 + 2 + 2
     folders = {folder for path in output.rglob("*") for folder in path.relative_to(output).parents} - {Path(".")}
-    assert server.faults.commands["MKD"] == len(folders), "each folder is made once, however many connections need it"
-    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}"))
+    assert faulty_server.faults.commands["MKD"] == len(folders) + 1, (
+        "the lock, and each folder is made once, however many connections need it"
+    )
+    assert not leftovers(faulty_server)
 
 
 def test_new_folders_are_the_outermost_ones_no_earlier_deploy_filled() -> None:
@@ -142,30 +165,32 @@ def test_server_that_will_not_rename_folders(tmp_path: Path) -> None:
         write_site(output, {"posts/third/index.html": "<p>third</p>", "posts/third/plot.png": b"png"})
         _, summary = deploy(settings, output)
         assert summary.uploaded == 2 and remote_tree(server) == local_tree(output)
-        assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}")), "staging folders are removed"
+        assert not leftovers(server), "staging folders are removed"
     finally:
         server.stop()
 
 
 def test_interrupted_first_deploy_shows_no_new_folder_and_the_rerun_cleans_up(
-    server: FtpServer, tmp_path: Path
+    faulty_server: FtpServer, tmp_path: Path
 ) -> None:
     output = sample_site(tmp_path / "output")
-    settings = settings_for(server)
-    server.faults.drop_after_bytes = 100_000
-    server.faults.drop_times = -1
+    settings = settings_for(faulty_server)
+    faulty_server.faults.drop_after_bytes = 100_000
+    faulty_server.faults.drop_times = -1
     with pytest.raises(DeployError, match="uploading images/plot.png"):
         deploy(settings, output)
-    site = server.root / "site"
+    site = faulty_server.root / "site"
     assert not (site / "images").exists() and not (site / "index.html").exists()
-    assert (site / f".images{TEMP_SUFFIX}").is_dir(), "the partial upload stayed in its staging folder"
-    server.faults.drop_after_bytes = None
+    assert [name for name in leftovers(faulty_server) if "/" not in name], (
+        "the partial upload stayed in its staging folder"
+    )
+    faulty_server.faults.drop_after_bytes = None
     deploy(settings, output)
-    assert remote_tree(server) == local_tree(output)
-    assert not list(site.rglob(f"*{TEMP_SUFFIX}"))
+    assert remote_tree(faulty_server) == local_tree(output)
+    assert not leftovers(faulty_server)
 
 
-def test_second_deploy_and_a_fresh_rebuild_upload_nothing(server: FtpServer, tmp_path: Path) -> None:
+def test_second_deploy_and_a_fresh_rebuild_upload_nothing(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)
     deploy(settings, output)
@@ -179,7 +204,9 @@ def test_second_deploy_and_a_fresh_rebuild_upload_nothing(server: FtpServer, tmp
     assert fresh.uploaded == 0 and fresh.uploaded_bytes == 0
 
 
-def test_edit_sends_changes_deletes_removed_files_and_spares_foreign_ones(server: FtpServer, tmp_path: Path) -> None:
+def test_edit_sends_changes_deletes_removed_files_and_spares_foreign_ones(
+    server: FtpServer | ProftpdServer, tmp_path: Path
+) -> None:
     output = sample_site(tmp_path / "output")
     site = server.root / "site"
     write_site(site, {"foreign.txt": "not ours", "posts/second/comments.json": "{}"})
@@ -199,7 +226,7 @@ def test_edit_sends_changes_deletes_removed_files_and_spares_foreign_ones(server
     assert remote_tree(server) == expected
 
 
-def test_emptied_folders_are_removed(server: FtpServer, tmp_path: Path) -> None:
+def test_emptied_folders_are_removed(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)
     deploy(settings, output)
@@ -208,7 +235,7 @@ def test_emptied_folders_are_removed(server: FtpServer, tmp_path: Path) -> None:
     assert not (server.root / "site/posts/second").exists()
 
 
-def test_deploy_that_would_empty_the_site_needs_force(server: FtpServer, tmp_path: Path) -> None:
+def test_deploy_that_would_empty_the_site_needs_force(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)
     deploy(settings, output)
@@ -221,16 +248,16 @@ def test_deploy_that_would_empty_the_site_needs_force(server: FtpServer, tmp_pat
     assert remote_tree(server) == {}
 
 
-def test_dry_run_changes_nothing(server: FtpServer, tmp_path: Path) -> None:
+def test_dry_run_changes_nothing(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     plan, summary = deploy(settings_for(server), output, dry_run=True)
     assert len(plan.uploads) == 6 and summary.uploaded == 0
     assert not any((server.root / "site").iterdir())
 
 
-def test_dropped_data_connection_never_exposes_a_partial_file(server: FtpServer, tmp_path: Path) -> None:
+def test_dropped_data_connection_never_exposes_a_partial_file(faulty_server: FtpServer, tmp_path: Path) -> None:
     old = sample_site(tmp_path / "old")
-    settings = settings_for(server)
+    settings = settings_for(faulty_server)
     deploy(settings, old)
     new = tmp_path / "new"
     shutil.copytree(old, new)
@@ -247,9 +274,13 @@ def test_dropped_data_connection_never_exposes_a_partial_file(server: FtpServer,
     stop = threading.Event()
 
     def watch() -> None:
-        site = server.root / "site"
+        site = faulty_server.root / "site"
         while not stop.is_set():
-            for path in list(site.rglob("*")):
+            try:
+                paths = list(site.rglob("*"))
+            except FileNotFoundError:
+                continue  # a folder went away while being listed
+            for path in paths:
                 relative = path.relative_to(site).as_posix()
                 if relative in allowed:
                     try:
@@ -259,7 +290,7 @@ def test_dropped_data_connection_never_exposes_a_partial_file(server: FtpServer,
                     if digest not in allowed[relative]:
                         partial_seen.append(relative)
 
-    server.faults.drop_after_bytes = 100_000
+    faulty_server.faults.drop_after_bytes = 100_000
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
@@ -267,36 +298,38 @@ def test_dropped_data_connection_never_exposes_a_partial_file(server: FtpServer,
     finally:
         stop.set()
         watcher.join()
-    assert server.faults.dropped, "the server did cut an upload"
+    assert faulty_server.faults.dropped, "the faulty_server did cut an upload"
     assert not partial_seen, f"partial content under a final name: {partial_seen}"
     assert summary.uploaded == 2
-    assert remote_tree(server) == local_tree(new)
+    assert remote_tree(faulty_server) == local_tree(new)
 
 
-def test_interrupted_deploy_keeps_the_old_site_and_the_rerun_converges(server: FtpServer, tmp_path: Path) -> None:
+def test_interrupted_deploy_keeps_the_old_site_and_the_rerun_converges(
+    faulty_server: FtpServer, tmp_path: Path
+) -> None:
     old = sample_site(tmp_path / "old")
-    settings = settings_for(server)
+    settings = settings_for(faulty_server)
     deploy(settings, old)
     new = tmp_path / "new"
     shutil.copytree(old, new)
     write_site(new, {"images/plot.png": os.urandom(300_000), "posts/new/index.html": "<p>new</p>"})
     (new / "posts/second/index.html").unlink()
 
-    server.faults.drop_after_bytes = 50_000
-    server.faults.drop_times = -1
+    faulty_server.faults.drop_after_bytes = 50_000
+    faulty_server.faults.drop_times = -1
     with pytest.raises(DeployError, match=r"uploading images/plot.png: .*gave up after 4 attempts"):
         deploy(settings, new)
-    online = remote_tree(server)
+    online = remote_tree(faulty_server)
     assert online["images/plot.png"] == local_tree(old)["images/plot.png"], "the old image is still served"
     assert online["posts/second/index.html"] == b"<p>second</p>", "nothing is deleted before all uploads succeed"
-    assert list((server.root / "site/images").glob(f"*{TEMP_SUFFIX}")), (
+    assert [name for name in leftovers(faulty_server) if name.startswith("images/")], (
         "a partial upload is left under its temporary name"
     )
 
-    server.faults.drop_after_bytes = None
+    faulty_server.faults.drop_after_bytes = None
     deploy(settings, new)
-    assert remote_tree(server) == local_tree(new)
-    assert not list((server.root / "site").rglob(f"*{TEMP_SUFFIX}")), "the rerun cleaned up the leftovers"
+    assert remote_tree(faulty_server) == local_tree(new)
+    assert not leftovers(faulty_server), "the rerun cleaned up the leftovers"
 
 
 def test_server_that_will_not_rename_over_a_file(tmp_path: Path) -> None:
@@ -313,7 +346,7 @@ def test_server_that_will_not_rename_over_a_file(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_verify_names_a_file_changed_behind_our_back(server: FtpServer, tmp_path: Path) -> None:
+def test_verify_names_a_file_changed_behind_our_back(server: FtpServer | ProftpdServer, tmp_path: Path) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)
     deploy(settings, output)
@@ -326,13 +359,28 @@ def test_verify_names_a_file_changed_behind_our_back(server: FtpServer, tmp_path
     ]
 
 
-def test_unreadable_manifest_aborts_instead_of_counting_as_empty(server: FtpServer, tmp_path: Path) -> None:
+def test_unreadable_manifest_aborts_instead_of_counting_as_empty(
+    server: FtpServer | ProftpdServer, tmp_path: Path
+) -> None:
     output = sample_site(tmp_path / "output")
     settings = settings_for(server)
     deploy(settings, output)
-    (server.root / "site" / MANIFEST_NAME).write_text("{ broken")
-    with pytest.raises(DeployError, match="unreadable"):
-        deploy(settings, output)
+    manifest = server.root / "site" / MANIFEST_NAME
+    good = manifest.read_text()
+    # Half a manifest (two writers, a full disk), and one whose content no longer matches its checksum.
+    for damaged in (good[: len(good) // 2], good.replace('"images/plot.png": "', '"images/plot.png": "0')):
+        manifest.write_text(damaged)
+        with pytest.raises(DeployError, match=r"unusable \(.*\); .*--verify --repair"):
+            deploy(settings, output)
+        assert manifest.read_text() == damaged, "nothing is written on the strength of a damaged manifest"
+    (server.root / "site/posts/first/index.html").write_text("<p>defaced</p>")
+    plan, summary = deploy(settings, output, repair=True)
+    assert any("rebuilt from the files on the server" in note for note in plan.notes)
+    assert [file.path for file in plan.uploads] == ["posts/first/index.html"], "only what differs is re-sent"
+    assert remote_tree(server) == local_tree(output) and verify(settings, output) == []
+    assert Manifest.from_json(manifest.read_bytes()).files == {
+        file.path: file.sha256 for file in scan_output(output).files.values()
+    }
 
 
 def test_wrong_password_is_one_clear_error(tmp_path: Path) -> None:
@@ -467,7 +515,7 @@ def test_settings_from_environment_and_netrc(tmp_path: Path) -> None:
 
 
 def test_plan_orders_assets_pages_then_home() -> None:
-    local = scan_output(Path(__file__).parent / "fixtures" / "tiny_site")
+    local = scan_output(Path(__file__).parent / "fixtures" / "tiny_site").files
     plan = make_plan(local, Manifest())
     assert [f.path for f in plan.uploads] == ["style.css", "about/index.html", "index.html"]
 

@@ -27,11 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         logger.error(f"no conf.py in {Path.cwd()}; run this from the site's folder")
         return 1
     config = runpy.run_path("conf.py")
-    output = Path(config.get("OUTPUT_FOLDER", "output"))
     return run_deploy(
-        config.get("FTP_DEPLOY", {}), output, logger, dry_run=args.dry_run, check=args.verify, force=args.force
+        config,
+        logger,
+        dry_run=args.dry_run,
+        check=args.verify,
+        repair=args.repair,
+        force=args.force,
+        break_lock=args.break_lock,
     )
-
 
 if __name__ == "__main__":
     sys.exit(main())

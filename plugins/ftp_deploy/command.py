@@ -9,56 +9,96 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .connection import DeployError
+from .local_site import load_unpublished
 from .progress import Progress
 from .settings import SettingsError, load_settings
-from .sync import deploy, verify
+from .sync import Plan, deploy, verify
 
-USAGE = "[--dry-run | --verify] [--force]"
+USAGE = "[--dry-run | --verify [--repair]] [--force] [--break-lock]"
 PURPOSE = "upload output/ to the FTP(S) server named in FTP_DEPLOY, sending only what changed"
 # (option, help) for each command-line switch.
 OPTIONS = (
-    ("dry-run", "print what would be uploaded and deleted, and change nothing"),
+    ("dry-run", "print exactly what a deploy would upload and delete, and change nothing"),
     ("verify", "download everything and report each file that differs from output/"),
+    ("repair", "with --verify: re-send what differs and rebuild a damaged manifest"),
     ("force", "allow a deploy that deletes most of the site"),
+    ("break-lock", "take over the server's lock left by a deploy that crashed"),
 )
 
 
 def run_deploy(
     config: Mapping,
-    output: Path,
     logger: logging.Logger,
     dry_run: bool = False,
     check: bool = False,
+    repair: bool = False,
     force: bool = False,
+    break_lock: bool = False,
 ) -> int:
-    """Deploy (or plan, or verify) as asked; failures become one logged line and exit status 1."""
+    """Deploy (or plan, or verify) as `config` (conf.py's settings) says; failures become one logged line and exit 1."""
+    output = Path(config.get("OUTPUT_FOLDER", "output"))
     try:
-        settings = load_settings(config)
+        if repair and not check:
+            raise SettingsError("--repair goes with --verify")
+        settings = load_settings(config.get("FTP_DEPLOY", {}))
         if settings.tls == "off":
             logger.warning("FTP_TLS=off: the password and every file cross the network unencrypted")
-        if check:
-            differences = verify(settings, output)
+        unpublished = load_unpublished(
+            Path(config.get("CACHE_FOLDER", "cache")),
+            deploy_drafts=bool(config.get("DEPLOY_DRAFTS", False)),
+            deploy_future=bool(config.get("DEPLOY_FUTURE", False)),
+        )
+        for note in unpublished.notes:
+            logger.warning(note)
+        if check and not repair:
+            differences = verify(settings, output, unpublished.withheld)
             for line in differences:
                 print(line, file=sys.stdout)
             if differences:
-                logger.error(f"{len(differences)} difference(s) between output/ and the server")
+                logger.error(
+                    f"{len(differences)} difference(s) between output/ and the server; "
+                    "--verify --repair re-sends what differs"
+                )
                 return 1
             logger.info("the server holds exactly what output/ holds")
             return 0
-        progress = None if dry_run else Progress()
-        plan, summary = deploy(settings, output, force=force, dry_run=dry_run, progress=progress)
+        plan, summary = deploy(
+            settings,
+            output,
+            force=force,
+            dry_run=dry_run,
+            repair=repair,
+            break_lock=break_lock,
+            withheld=unpublished.withheld,
+            progress=None if dry_run else Progress(),
+        )
     except (SettingsError, DeployError) as error:
         logger.error(str(error))
         return 1
+    report_plan(plan, logger, dry_run)
     if dry_run:
-        for file in plan.uploads:
-            print(f"upload {file.path} ({file.size:,} bytes)")
-        for path in plan.deletions:
-            print(f"delete {path}")
-        print(
-            f"would upload {len(plan.uploads)} files ({plan.upload_bytes:,} bytes), "
-            f"delete {len(plan.deletions)}, leave {plan.unchanged} unchanged"
-        )
         return 0
     logger.info(f"{settings.user}@{settings.host}:{settings.remote_dir}: {summary}")
     return 0
+
+
+def report_plan(plan: Plan, logger: logging.Logger, dry_run: bool) -> None:
+    for note in plan.notes:
+        logger.warning(note)
+    if plan.empty_folders:
+        logger.warning(f"empty folders are not uploaded: {', '.join(plan.empty_folders)}")
+    if plan.withheld:
+        logger.info(
+            f"left out, as the site does not publish them yet (drafts, future posts; DEPLOY_DRAFTS, "
+            f"DEPLOY_FUTURE): {', '.join(plan.withheld)}"
+        )
+    if not dry_run:
+        return
+    for file in plan.uploads:
+        print(f"upload {file.path} ({file.size:,} bytes)")
+    for path in plan.deletions:
+        print(f"delete {path}")
+    print(
+        f"would upload {len(plan.uploads)} files ({plan.upload_bytes:,} bytes), "
+        f"delete {len(plan.deletions)}, leave {plan.unchanged} unchanged"
+    )

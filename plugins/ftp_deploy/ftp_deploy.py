@@ -6,8 +6,6 @@ progress, command); this module only hands Nikola's configuration and options to
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from nikola.plugin_categories import Command
 from nikola.utils import get_logger
 
@@ -29,10 +27,11 @@ class CommandFtpDeploy(Command):
 
     def _execute(self, options: dict, args: list[str]) -> int:
         return run_deploy(
-            self.site.config.get("FTP_DEPLOY", {}),
-            Path(self.site.config["OUTPUT_FOLDER"]),
+            self.site.config,
             LOGGER,
             dry_run=options["dry_run"],
             check=options["verify"],
+            repair=options["repair"],
             force=options["force"],
+            break_lock=options["break_lock"],
         )

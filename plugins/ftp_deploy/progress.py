@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .sync import LocalFile, Plan
+    from .sync import Plan
 
 BAR_WIDTH = 30
 
@@ -27,15 +27,15 @@ class Progress:
     def start(self, plan: Plan) -> None:
         self.plan = plan
 
-    def __call__(self, event: str, file: LocalFile | None) -> None:
+    def __call__(self, event: str, path: str, size: int) -> None:
         with self.lock:
-            if event == "uploaded" and file is not None:
+            if event == "uploaded":
                 self.files += 1
-                self.bytes += file.size
-                line = f"uploaded {file.path} ({file.size:,} bytes)"
+                self.bytes += size
+                line = f"uploaded {path} ({size:,} bytes)"
             else:
                 self.deleted += 1
-                line = f"deleted {self.deleted} of {len(self.plan.deletions)}"
+                line = f"deleted {path}"
             if self.interactive:
                 self.stream.write("\r" + self.bar())
             else:

@@ -37,7 +37,8 @@ class DeploySettings:
     tls: str = "explicit"
     cafile: str | None = None
     connections: int = 4
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds of silence on a connection that has greeted us
+    greeting_timeout: float = 10.0  # a port that accepts but never greets is not an FTP server we can use
     attempts: int = 5  # per operation, each on a fresh connection
     backoff: float = 0.5  # seconds before the second attempt, doubling after each failure
 
@@ -99,6 +100,7 @@ def load_settings(
         cafile=str(cafile) if cafile else None,
         connections=_number("FTP_CONNECTIONS", values.get("connections") or 4, 1, 16),
         timeout=float(values.get("timeout") or 30.0),
+        greeting_timeout=float(values.get("greeting_timeout") or 10.0),
         attempts=_number("attempts", values.get("attempts") or 5, 1, 20),
         backoff=float(values.get("backoff", 0.5)),
     )

@@ -1,18 +1,21 @@
-"""Make the server's copy of the site equal to output/, safely.
+"""Make the server's copy of the site equal to output/, safely, whatever interrupts it.
 
-- What changed is decided by SHA-256 against a manifest kept on the server
-  (`.deploy-manifest.json`), never by timestamps, so a fresh rebuild of the same
-  content uploads nothing.
-- Every file is uploaded under a temporary name and renamed into place, so readers never
-  see half a file; assets go first, then pages, then the home page. A folder that is new
-  to the server is uploaded whole under a temporary name and renamed once, which saves
-  two commands (two round trips) per file on a first deploy.
+- What changed is decided by SHA-256 against the manifest on the server (manifest.py),
+  never by timestamps, so a fresh rebuild of the same content uploads nothing.
+- One run at a time changes the server: it holds the server's lock (server_lock.py) from
+  before it reads the manifest to after it writes the last one.
+- Every file is uploaded under a short temporary name (TEMP_PREFIX and 12 hex digits,
+  whatever the length of the final name) and renamed into place, so readers never see half
+  a file; assets go first, then pages, then the home page. A folder new to the server is
+  uploaded whole under a temporary name and renamed once, which saves two commands (two
+  round trips) per file on a first deploy.
+- The manifest is the journal: before the first upload it lists every file being sent as
+  in flight (remote content unknown) and every temporary name in use; it is rewritten
+  every CHECKPOINT_EVERY seconds while uploads run, after a failure and at the end. A run
+  killed at any moment leaves a manifest from which the next run re-sends what may differ
+  and removes what may be left over.
 - Only files that a manifest lists are ever deleted, after all uploads; files the tool did
   not put there are never touched.
-- Before uploading, the manifest is rewritten as a journal that also lists the new paths
-  and temporary names; at the end (also after a failure) it is rewritten with what is
-  really on the server. An interrupted run therefore leaves nothing unaccounted for, and
-  the next run cleans up and converges.
 """
 
 from __future__ import annotations
@@ -20,62 +23,39 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import hashlib
-import io
-import json
+import itertools
 import posixpath
-import queue
+import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-from .connection import DeployError, Remote, reply_code
+from .connection import ConnectionPool, DeployError, Remote
+from .local_site import NOTHING_WITHHELD, LocalFile, Withheld, scan_output
+from .manifest import Manifest, read_manifest, write_manifest
 from .progress import Progress
+from .remote_files import (
+    FolderMaker,
+    aside_name,
+    delete_file,
+    list_names,
+    put,
+    read,
+    remove_folder_if_empty,
+    remove_tree,
+    rename_over,
+)
+from .server_lock import ServerLock
 from .settings import DeploySettings
 
-T = TypeVar("T")
-MANIFEST_NAME = ".deploy-manifest.json"
-MANIFEST_FORMAT = 1
-TEMP_SUFFIX = ".deploy-tmp"
-BLOCK_SIZE = 256 * 1024  # per send() on data connections; ftplib's 8 KiB costs many more system calls
+TEMP_PREFIX = ".dt-"
+OLD_TEMP_SUFFIX = ".deploy-tmp"  # what temporary names ended with before they were short
+CHECKPOINT_EVERY = 30.0  # seconds between journal writes while uploads run
 # Deleting more than this share of what is online needs --force (an empty output/, say).
 MOST_OF_THE_SITE = 0.5
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    path: str  # relative, with forward slashes
-    sha256: str
-    size: int
-
-
-@dataclass
-class Manifest:
-    """What the tool has put on the server: path -> SHA-256 (None while an upload is pending)."""
-
-    files: dict[str, str | None] = field(default_factory=dict)
-    pending: set[str] = field(default_factory=set)  # temporary names that may be left over
-
-    def to_json(self) -> bytes:
-        document = {
-            "format": MANIFEST_FORMAT,
-            "files": dict(sorted(self.files.items())),
-            "pending": sorted(self.pending),
-        }
-        return json.dumps(document, indent=1).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> Manifest:
-        document = json.loads(data)
-        if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
-            raise ValueError(f"not a format-{MANIFEST_FORMAT} deploy manifest")
-        files = document.get("files")
-        if not isinstance(files, dict):
-            raise ValueError(f"not a format-{MANIFEST_FORMAT} deploy manifest")
-        return cls(files=dict(files), pending=set(document.get("pending", [])))
 
 
 @dataclass
@@ -83,6 +63,9 @@ class Plan:
     uploads: list[LocalFile]
     deletions: list[str]
     unchanged: int
+    withheld: list[str] = field(default_factory=list)  # files in output/ the site does not publish
+    empty_folders: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the user: a lock taken over, a manifest rebuilt
 
     @property
     def upload_bytes(self) -> int:
@@ -104,24 +87,6 @@ class Summary:
         )
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def scan_output(folder: Path) -> dict[str, LocalFile]:
-    """Every file below `folder` with its hash and size, by forward-slash relative path."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != MANIFEST_NAME:
-            relative = path.relative_to(folder).as_posix()
-            files[relative] = LocalFile(relative, sha256_file(path), path.stat().st_size)
-    return files
-
-
 def upload_phase(path: str) -> int:
     """0 for assets, 1 for pages, 2 for the home page: readers never get a page before what it links to."""
     if path == "index.html":
@@ -129,14 +94,22 @@ def upload_phase(path: str) -> int:
     return 1 if path.endswith((".html", ".htm", ".xml", ".atom")) else 0
 
 
-def temp_name(path: str) -> str:
-    folder, name = posixpath.split(path)
-    return posixpath.join(folder, f".{name}{TEMP_SUFFIX}")
+class TempNames:
+    """Temporary names of one run: fixed length, unique, and telling this run's from any other's."""
+
+    def __init__(self, run: str) -> None:
+        self.run = run
+        self.count = itertools.count()
+
+    def next(self, folder: str) -> str:
+        return posixpath.join(folder, f"{TEMP_PREFIX}{self.run}{next(self.count):06x}")
 
 
-def staged_path(path: str, folder: str) -> str:
-    """Where `path` is uploaded while its new `folder` is staged under a temporary name."""
-    return temp_name(folder) + path[len(folder) :]
+def ancestors(path: str) -> Iterable[str]:
+    folder = posixpath.dirname(path)
+    while folder:
+        yield folder
+        folder = posixpath.dirname(folder)
 
 
 def new_folders(uploads: Iterable[LocalFile], manifest: Manifest) -> list[str]:
@@ -164,299 +137,249 @@ def remote_path(settings: DeploySettings, path: str) -> str:
     return posixpath.join(settings.remote_dir, path)
 
 
-def read_manifest(remote: Remote) -> Manifest:
-    """The server's manifest; an empty one only if the server shows it does not exist."""
-    settings = remote.settings
-    where = remote_path(settings, MANIFEST_NAME)
-
-    def fetch(ftp: ftplib.FTP) -> bytes | None:
-        buffer = io.BytesIO()
-        try:
-            ftp.retrbinary(f"RETR {where}", buffer.write)
-        except ftplib.error_perm as error:
-            if reply_code(error) != "550" or MANIFEST_NAME in list_names(ftp, settings.remote_dir):
-                raise
-            return None
-        return buffer.getvalue()
-
-    data = remote.run(f"reading {where}", fetch)
-    if data is None:
-        return Manifest()
-    try:
-        return Manifest.from_json(data)
-    except ValueError as error:
-        raise DeployError(
-            f"{where} on the server is unreadable ({error}); fix or remove it, then deploy again"
-        ) from None
-
-
-def list_names(ftp: ftplib.FTP, folder: str) -> set[str]:
-    """Names in a remote folder (empty if the folder does not exist)."""
-    try:
-        return {posixpath.basename(name) for name in ftp.nlst(folder)}
-    except ftplib.error_perm as error:
-        if reply_code(error) == "550":
-            return set()
-        raise
-
-
-def put(ftp: ftplib.FTP, target: str, data: Callable[[], io.BufferedIOBase]) -> None:
-    with data() as stream:
-        ftp.storbinary(f"STOR {target}", stream, blocksize=BLOCK_SIZE)
-
-
-def store(ftp: ftplib.FTP, target: str, data: Callable[[], io.BufferedIOBase]) -> None:
-    """Upload under a temporary name, then rename over `target`."""
-    temporary = temp_name(target)
-    put(ftp, temporary, data)
-    rename_over(ftp, temporary, target)
-
-
-def rename_over(ftp: ftplib.FTP, temporary: str, target: str) -> None:
-    """Rename `temporary` to `target`, replacing any file of that name."""
-    try:
-        ftp.rename(temporary, target)
-    except ftplib.error_perm:
-        # Some servers (IIS, for one) refuse to rename over an existing file. Move the old
-        # file aside, and put it back if the new one still cannot take its place.
-        if posixpath.basename(target) not in list_names(ftp, posixpath.dirname(target)):
-            raise
-        aside = temporary + ".old"
-        ftp.rename(target, aside)
-        try:
-            ftp.rename(temporary, target)
-        except ftplib.error_perm:
-            ftp.rename(aside, target)
-            raise
-        delete_file(ftp, aside)
-
-
-def delete_file(ftp: ftplib.FTP, path: str) -> None:
-    """Delete `path`; a file that is already gone counts as deleted."""
-    try:
-        ftp.delete(path)
-    except ftplib.error_perm as error:
-        if reply_code(error) != "550" or posixpath.basename(path) in list_names(ftp, posixpath.dirname(path)):
-            raise
-
-
-def write_manifest(remote: Remote, manifest: Manifest) -> None:
-    where = remote_path(remote.settings, MANIFEST_NAME)
-    remote.run(f"writing {where}", lambda ftp: store(ftp, where, lambda: io.BytesIO(manifest.to_json())))
-
-
-class FolderMaker:
-    """Creates remote folders once per run, shared by all connections."""
-
-    def __init__(self, settings: DeploySettings) -> None:
-        self.root = settings.remote_dir
-        self.made = {self.root}
-        self.lock = threading.Lock()
-        self.making: dict[str, threading.Lock] = {}
-
-    def ensure(self, ftp: ftplib.FTP, folder: str) -> None:
-        missing = []
-        while folder not in self.made and folder not in ("", "/"):
-            missing.append(folder)
-            folder = posixpath.dirname(folder)
-        for path in reversed(missing):
-            with self.lock:
-                making = self.making.setdefault(path, threading.Lock())
-            # The first connection to need a folder makes it; the others wait for it rather
-            # than each sending an MKD (a round trip) of their own.
-            with making:
-                if path in self.made:
-                    continue
-                # Refused means it exists already; if it could not be made, the upload into it says so.
-                with contextlib.suppress(ftplib.error_perm):
-                    ftp.mkd(path)
-                self.made.add(path)
-
-
-class Connections:
-    """Up to settings.connections connections, kept open across the runs of one deploy.
-
-    Each upload phase used to open its own; on a server 10 ms away every login costs
-    several round trips.
-    """
-
-    def __init__(self, settings: DeploySettings, first: Remote | None = None) -> None:
-        self.settings = settings
-        self.idle: queue.SimpleQueue[Remote] = queue.SimpleQueue()
-        self.opened: list[Remote] = []
-        if first is not None:
-            self.idle.put(first)  # the caller's connection works too while it waits
-
-    def run(self, jobs: Iterable[T], work: Callable[[Remote, T], None]) -> None:
-        """Run `work` on each job in parallel; stop at the first error and raise it."""
-        jobs = list(jobs)
-        if not jobs:
-            return
-        stop = threading.Event()
-
-        def worker(job: T) -> None:
-            if stop.is_set():
-                return
-            try:
-                remote = self.idle.get_nowait()
-            except queue.Empty:
-                remote = Remote(self.settings)
-                self.opened.append(remote)
-            try:
-                work(remote, job)
-            finally:
-                self.idle.put(remote)
-
-        with ThreadPoolExecutor(max_workers=min(self.settings.connections, len(jobs))) as pool:
-            futures = [pool.submit(worker, job) for job in jobs]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            failed = [future for future in done if future.exception() is not None]
-            if failed:
-                stop.set()
-            wait(futures)
-        if failed:
-            raise failed[0].exception()
-
-    def close(self) -> None:
-        for remote in self.opened:
-            remote.quit()
-
-
 def deploy(
     settings: DeploySettings,
     output: Path,
     force: bool = False,
     dry_run: bool = False,
+    repair: bool = False,
+    break_lock: bool = False,
+    withheld: Withheld = NOTHING_WITHHELD,
     progress: Progress | None = None,
 ) -> tuple[Plan, Summary]:
-    """Make the server's copy equal to `output`; return the plan and what was done."""
+    """Make the server's copy equal to `output` (less `withheld`); return the plan and what was done.
+
+    `repair` downloads every file first and re-sends any that differs from output/, and
+    rebuilds a damaged manifest; `dry_run` plans exactly as the real run would and stops.
+    """
     started = time.monotonic()
-    local = scan_output(output)
+    local = scan_output(output, withheld)
+
+    def planned(manifest: Manifest) -> Plan:
+        plan = make_plan(local.files, manifest, force)
+        plan.withheld, plan.empty_folders = local.withheld, local.empty_folders
+        return plan
+
     with Remote(settings) as main:
-        manifest = read_manifest(main)
-        plan = make_plan(local, manifest, force)
-        if progress:
-            progress.start(plan)
-        summary = Summary(unchanged=plan.unchanged)
-        if not dry_run and (plan.uploads or plan.deletions or manifest.pending):
-            try:
-                apply_plan(main, output, plan, manifest, summary, progress)
-            finally:
+        if not repair:
+            # Read without the lock first: a deploy with nothing to do changes nothing and
+            # need not take it. A deploy in progress elsewhere shows as pending work here.
+            manifest, _ = read_manifest(main)
+            plan = planned(manifest)
+            if dry_run or not (plan.uploads or plan.deletions or manifest.pending):
+                if dry_run:
+                    plan.notes += lock_notes(main)
+                summary = Summary(unchanged=plan.unchanged, seconds=time.monotonic() - started)
+                return plan, summary
+        lock = ServerLock(main, secrets.token_hex(3))
+        notes = lock.acquire(break_lock)
+        try:
+            manifest, damaged = read_manifest(main, damaged_ok=repair)
+            if damaged:
+                notes.append(f"{damaged}: rebuilt from the files on the server")
+            if repair:
+                manifest = with_online_hashes(settings, local.files, manifest)
+            plan = planned(manifest)
+            plan.notes += notes
+            summary = Summary(unchanged=plan.unchanged)
+            if not dry_run and (plan.uploads or plan.deletions or manifest.pending or repair):
                 if progress:
-                    progress.finish()
+                    progress.start(plan)
+                try:
+                    apply_plan(main, output, plan, manifest, lock, summary, progress)
+                finally:
+                    if progress:
+                        progress.finish()
+        finally:
+            try:
+                lock.release()
+            except DeployError as error:
+                unreleased = f"could not remove the server's lock ({error}); the next deploy takes it over"
+            else:
+                unreleased = None
+    if unreleased:
+        plan.notes.append(unreleased)
     summary.seconds = time.monotonic() - started
     return plan, summary
 
 
+def lock_notes(main: Remote) -> list[str]:
+    """For a dry run: whether another deploy holds the lock now (the real run would stop)."""
+    holder = ServerLock(main, "dry-run").holder()
+    return [f"another deploy holds the lock now: {holder}; the real run would stop"] if holder else []
+
+
+class Journal:
+    """The run's view of the server, written to the manifest before, during and after the changes.
+
+    `state` is what the manifest will say: settled files with their hashes, files in flight
+    as None, temporary names in `pending`. Workers change it under `mutex`; the main thread
+    writes it on its own connection between the workers' jobs (tick).
+    """
+
+    def __init__(self, main: Remote, manifest: Manifest, lock: ServerLock) -> None:
+        self.main = main
+        self.lock = lock
+        self.state = manifest.copy()
+        self.mutex = threading.Lock()
+        self.written = time.monotonic()
+        self.side: Remote | None = None  # for ticks while `main` works in the pool
+
+    def write(self, remote: Remote | None = None) -> None:
+        remote = remote or self.main
+        with self.mutex:
+            snapshot = self.state.copy()
+        self.lock.confirm(remote)
+        write_manifest(remote, snapshot)
+        self.written = time.monotonic()
+
+    def tick(self) -> None:
+        """Checkpoint the journal and refresh the lock when due, on a connection of its own."""
+        checkpoint = time.monotonic() - self.written > CHECKPOINT_EVERY
+        if not (checkpoint or self.lock.refresh_due()):
+            return
+        if self.side is None:
+            self.side = Remote(self.main.settings)
+        if self.lock.refresh_due():
+            self.lock.refresh(self.side)
+        if checkpoint:
+            self.write(self.side)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.quit()
+
+    def in_flight(self, path: str, temporary: str | None) -> None:
+        self.state.files[path] = None
+        if temporary:
+            self.state.pending.add(temporary)
+
+    def settled(self, file: LocalFile, temporary: str | None = None) -> None:
+        with self.mutex:
+            self.state.files[file.path] = file.sha256
+            self.state.pending.discard(temporary)
+
+    def staging_done(self, staging: str) -> None:
+        with self.mutex:
+            self.state.pending.discard(staging)
+
+    def deleted(self, path: str) -> None:
+        with self.mutex:
+            del self.state.files[path]
+
+
 def apply_plan(
-    main: Remote, output: Path, plan: Plan, manifest: Manifest, summary: Summary, progress: Progress | None
+    main: Remote,
+    output: Path,
+    plan: Plan,
+    manifest: Manifest,
+    lock: ServerLock,
+    summary: Summary,
+    progress: Progress | None,
 ) -> None:
     """Upload, delete and clean up as planned, keeping the server's manifest true throughout."""
     settings = main.settings
-    report = progress or (lambda event, file: None)
-    state = Manifest(files=dict(manifest.files), pending=set(manifest.pending))
-    remove_leftovers(main, state)
+    report = progress or (lambda event, path, size: None)
+    journal = Journal(main, manifest, lock)
+    remove_leftovers(main, journal.state.pending)
+    journal.state.pending.clear()
+    names = TempNames(lock.run)
     staged = stage_new_folders(main, plan.uploads, manifest)
-    where = {file.path: staged_path(file.path, folder) for folder, files in staged.items() for file in files}
+    staging = {folder: names.next(posixpath.dirname(folder)) for folder in staged}
+    where: dict[str, str] = {}  # path -> where it is uploaded: a temporary name, or inside a staged folder
+    for folder, files in staged.items():
+        for file in files:
+            where[file.path] = staging[folder] + file.path[len(folder) :]
     for file in plan.uploads:
-        state.files.setdefault(file.path, None)
-        state.pending.add(where.get(file.path) or temp_name(file.path))
-    write_manifest(main, state)
-    lock = threading.Lock()
-    folders = FolderMaker(settings)
+        if file.path not in where:
+            where[file.path] = names.next(posixpath.dirname(file.path))
+            journal.in_flight(file.path, where[file.path])
+        else:
+            journal.in_flight(file.path, None)
+    journal.state.pending.update(staging.values())
+    journal.write()
+    counts = threading.Lock()
+    folders = FolderMaker(settings.remote_dir)
+    in_staging = {file.path for files in staged.values() for file in files}
 
     def upload(remote: Remote, file: LocalFile) -> None:
-        target = remote_path(settings, where.get(file.path, file.path))
+        target = remote_path(settings, where[file.path])
 
         def send(ftp: ftplib.FTP) -> None:
             folders.ensure(ftp, posixpath.dirname(target))
-            # A staged folder is not online yet, so its files need no rename of their own.
-            (put if file.path in where else store)(ftp, target, lambda: (output / file.path).open("rb"))
+            put(ftp, target, lambda: (output / file.path).open("rb"))
+            if file.path not in in_staging:  # a staged folder is not online yet: its files wait for it
+                rename_over(ftp, target, remote_path(settings, file.path))
 
         remote.run(f"uploading {file.path}", send)
-        with lock:
-            if file.path not in where:
-                settle(state, file, temp_name(file.path))
+        if file.path not in in_staging:
+            journal.settled(file, where[file.path])
+        with counts:
             summary.uploaded += 1
             summary.uploaded_bytes += file.size
-        report("uploaded", file)
+        report("uploaded", file.path, file.size)
 
     def move_into_place(remote: Remote, folder: str) -> None:
-        move_folder(remote, folder, staged[folder], folders)
-        with lock:
-            for file in staged[folder]:
-                settle(state, file, where[file.path])
+        move_folder(remote, folder, staging[folder], staged[folder], folders)
+        for file in staged[folder]:
+            journal.settled(file)
+        journal.staging_done(staging[folder])
 
     def delete(remote: Remote, path: str) -> None:
         remote.run(f"deleting {path}", lambda ftp: delete_file(ftp, remote_path(settings, path)))
-        with lock:
-            del state.files[path]
+        journal.deleted(path)
+        with counts:
             summary.deleted += 1
-        report("deleted", None)
+        report("deleted", path, 0)
 
-    connections = Connections(settings, first=main)
+    pool = ConnectionPool(settings, first=main)
     try:
-        direct = [file for file in plan.uploads if file.path not in where]
+        direct = [file for file in plan.uploads if file.path not in in_staging]
         staged_files = [file for files in staged.values() for file in files]
         phases = {folder: max(upload_phase(file.path) for file in files) for folder, files in staged.items()}
         for phase in range(3):
             jobs = [file for file in direct if upload_phase(file.path) == phase]
             # Staged files can go with the first phase: no reader sees them before their folder's turn.
-            connections.run((staged_files if phase == 0 else []) + jobs, upload)
-            connections.run(
-                sorted(folder for folder, folder_phase in phases.items() if folder_phase == phase), move_into_place
-            )
-        connections.run(plan.deletions, delete)
-        remove_empty_folders(main, plan.deletions, state.files)
+            pool.run((staged_files if phase == 0 else []) + jobs, upload, journal.tick)
+            pool.run(sorted(folder for folder, p in phases.items() if p == phase), move_into_place, journal.tick)
+        pool.run(plan.deletions, delete, journal.tick)
+        remove_empty_folders(main, plan.deletions, journal.state.files)
     except BaseException:
         # Record what did happen, but report the failure that stopped us, not a second one.
         with contextlib.suppress(DeployError):
-            write_manifest(main, state)
+            journal.write()
         raise
     finally:
-        connections.close()
-    write_manifest(main, state)
+        pool.close()
+        journal.close()
+    journal.write()
 
 
-def settle(state: Manifest, file: LocalFile, temporary: str) -> None:
-    """Record that `file` is online under its own name."""
-    state.files[file.path] = file.sha256
-    state.pending.discard(temporary)
-
-
-def remove_leftovers(main: Remote, state: Manifest) -> None:
-    """Delete what an interrupted deploy left under temporary names, before anything reuses those names."""
+def remove_leftovers(main: Remote, pending: Iterable[str]) -> None:
+    """Remove what an interrupted run left under temporary names: one listing per folder, then only what is there."""
     settings = main.settings
-    for temporary in sorted(state.pending):
-        main.run(f"removing {temporary}", lambda ftp, t=temporary: delete_file(ftp, remote_path(settings, t)))
-    remove_staging_folders(main, state.pending)
-    state.pending.clear()
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for temporary in pending:
+        # Format-1 manifests named the files inside a staged folder ("posts/.new.deploy-tmp/a.css"):
+        # the folder is the leftover.
+        parts = temporary.split("/")
+        old_staging = next((i for i, part in enumerate(parts[:-1]) if part.endswith(OLD_TEMP_SUFFIX)), None)
+        if old_staging is not None:
+            temporary = "/".join(parts[: old_staging + 1])
+        folder, name = posixpath.split(temporary)
+        by_folder[folder] |= {name, posixpath.basename(aside_name(name))}
 
+    for folder, candidates in sorted(by_folder.items()):
 
-def staging_folders(path: str) -> list[str]:
-    """The folders of a staged path that belong to the staging, innermost first."""
-    inside = []
-    for folder in ancestors(path):
-        inside.append(folder)
-        if posixpath.basename(folder).endswith(TEMP_SUFFIX):
-            return inside
-    return []
+        def clean(ftp: ftplib.FTP, folder: str = folder, candidates: set[str] = candidates) -> None:
+            for name in sorted(candidates & list_names(ftp, remote_path(settings, folder))):
+                remove_tree(ftp, remote_path(settings, posixpath.join(folder, name)))
 
-
-def remove_staging_folders(remote: Remote, paths: Iterable[str]) -> None:
-    settings = remote.settings
-    folders = {folder for path in paths for folder in staging_folders(path)}
-    for folder in sorted(folders, key=lambda f: -f.count("/")):
-
-        def remove(ftp: ftplib.FTP, folder: str = folder) -> None:
-            with contextlib.suppress(ftplib.error_perm):  # refused: already gone, or not empty
-                ftp.rmd(remote_path(settings, folder))
-
-        remote.run(f"removing folder {folder}", remove)
+        main.run(f"removing leftovers in {folder or settings.remote_dir}", clean)
 
 
 def stage_new_folders(main: Remote, uploads: list[LocalFile], manifest: Manifest) -> dict[str, list[LocalFile]]:
-    """New folders to upload under temporary names, with their files; folders someone else made are not staged."""
+    """New folders to upload under temporary names, with their files; folders already on the server are not staged."""
     settings = main.settings
     candidates = new_folders(uploads, manifest)
     existing: set[str] = set()
@@ -474,35 +397,31 @@ def stage_new_folders(main: Remote, uploads: list[LocalFile], manifest: Manifest
     return staged
 
 
-def move_folder(remote: Remote, folder: str, files: list[LocalFile], folders: FolderMaker) -> None:
+def move_folder(remote: Remote, folder: str, staging: str, files: list[LocalFile], folders: FolderMaker) -> None:
     """Rename a staged folder into place; file by file if the server will not (or the name got taken)."""
     settings = remote.settings
-    staging = temp_name(folder)
-    try:
-        remote.run(
-            f"moving {folder}/ into place",
-            lambda ftp: ftp.rename(remote_path(settings, staging), remote_path(settings, folder)),
-        )
+    source, target = remote_path(settings, staging), remote_path(settings, folder)
+
+    def rename(ftp: ftplib.FTP) -> bool:
+        try:
+            ftp.rename(source, target)
+            return True
+        except ftplib.error_perm:
+            # Done after all if this is a retry whose first attempt lost only its reply.
+            names = list_names(ftp, posixpath.dirname(source))
+            return posixpath.basename(source) not in names and posixpath.basename(target) in names
+
+    if remote.run(f"moving {folder}/ into place", rename):
         return
-    except DeployError as error:
-        if not isinstance(error.__cause__, ftplib.error_perm):
-            raise
     for file in files:
         target = remote_path(settings, file.path)
 
         def move(ftp: ftplib.FTP, target: str = target, file: LocalFile = file) -> None:
             folders.ensure(ftp, posixpath.dirname(target))
-            rename_over(ftp, remote_path(settings, staged_path(file.path, folder)), target)
+            rename_over(ftp, source + file.path[len(folder) :], target)
 
         remote.run(f"moving {file.path} into place", move)
-    remove_staging_folders(remote, [staged_path(file.path, folder) for file in files])
-
-
-def ancestors(path: str) -> Iterable[str]:
-    folder = posixpath.dirname(path)
-    while folder:
-        yield folder
-        folder = posixpath.dirname(folder)
+    remote.run(f"removing {staging}", lambda ftp: remove_tree(ftp, source))
 
 
 def remove_empty_folders(main: Remote, deleted: list[str], remaining: Iterable[str]) -> None:
@@ -511,44 +430,46 @@ def remove_empty_folders(main: Remote, deleted: list[str], remaining: Iterable[s
     kept = {folder for path in remaining for folder in ancestors(path)}
     emptied = {folder for path in deleted for folder in ancestors(path)} - kept
     for folder in sorted(emptied, key=lambda f: -f.count("/")):
-
-        def remove(ftp: ftplib.FTP, folder: str = folder) -> None:
-            with contextlib.suppress(ftplib.error_perm):  # refused: not empty
-                ftp.rmd(remote_path(settings, folder))
-
-        main.run(f"removing folder {folder}", remove)
+        where = remote_path(settings, folder)
+        main.run(f"removing folder {folder}", lambda ftp, where=where: remove_folder_if_empty(ftp, where))
 
 
-def verify(settings: DeploySettings, output: Path) -> list[str]:
-    """Download every file and compare it with output/; one line per difference."""
-    local = scan_output(output)
-    with Remote(settings) as main:
-        manifest = read_manifest(main)
-    differences: list[str] = []
+def online_hashes(settings: DeploySettings, paths: Iterable[str]) -> dict[str, str | None]:
+    """Download each path and hash it: path -> SHA-256, or None where the server has no such file."""
+    hashes: dict[str, str | None] = {}
     lock = threading.Lock()
 
-    def check(remote: Remote, file: LocalFile) -> None:
-        target = remote_path(settings, file.path)
+    def check(remote: Remote, path: str) -> None:
+        target = remote_path(settings, path)
+        data = remote.run(f"reading {path}", lambda ftp: read(ftp, target))
+        with lock:
+            hashes[path] = None if data is None else hashlib.sha256(data).hexdigest()
 
-        def fetch(ftp: ftplib.FTP) -> str | None:
-            digest = hashlib.sha256()
-            try:
-                ftp.retrbinary(f"RETR {target}", digest.update)
-            except ftplib.error_perm as error:
-                if reply_code(error) == "550":
-                    return None
-                raise
-            return digest.hexdigest()
-
-        online = remote.run(f"reading {file.path}", fetch)
-        if online != file.sha256:
-            with lock:
-                differences.append(f"{'missing' if online is None else 'differs'} on the server: {file.path}")
-
-    connections = Connections(settings)
+    pool = ConnectionPool(settings)
     try:
-        connections.run(local.values(), check)
+        pool.run(sorted(paths), check)
     finally:
-        connections.close()
+        pool.close()
+    return hashes
+
+
+def with_online_hashes(settings: DeploySettings, local: dict[str, LocalFile], manifest: Manifest) -> Manifest:
+    """The manifest corrected by what the server really holds for each file of output/ (None: missing)."""
+    corrected = manifest.copy()
+    corrected.files.update(online_hashes(settings, local))
+    return corrected
+
+
+def verify(settings: DeploySettings, output: Path, withheld: Withheld = NOTHING_WITHHELD) -> list[str]:
+    """Download every file and compare it with output/; one line per difference."""
+    local = scan_output(output, withheld).files
+    with Remote(settings) as main:
+        manifest, _ = read_manifest(main)
+    online = online_hashes(settings, local)
+    differences = [
+        f"{'missing' if online[path] is None else 'differs'} on the server: {path}"
+        for path, file in local.items()
+        if online[path] != file.sha256
+    ]
     differences += [f"on the server but not in output/: {path}" for path in sorted(set(manifest.files) - set(local))]
     return sorted(differences)
