@@ -18,25 +18,15 @@ import pytest
 
 from plugins.ftp_deploy.connection import DeployError
 from plugins.ftp_deploy.local_site import LocalFile, scan_output
-from plugins.ftp_deploy.manifest import MANIFEST_NAME, NEW_MANIFEST_NAME, Manifest
+from plugins.ftp_deploy.manifest import MANIFEST_NAME, Manifest
 from plugins.ftp_deploy.progress import Progress
-from plugins.ftp_deploy.server_lock import LOCK_NAME
 from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
-from plugins.ftp_deploy.sync import TEMP_PREFIX, deploy, make_plan, new_folders, verify
+from plugins.ftp_deploy.sync import deploy, make_plan, new_folders, verify
 
 from conftest import nikola
+from deploy_helpers import ENV, leftovers, local_tree, remote_tree, start, write_site
 from ftp_server import PASSWORD, USER, FtpServer, start_server
-from proftpd_server import ProftpdServer, start_proftpd
-
-ENV = {"FTP_PASSWORD": PASSWORD}
-
-
-def write_site(folder: Path, pages: dict[str, bytes | str]) -> Path:
-    for relative, content in pages.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return folder
+from proftpd_server import ProftpdServer
 
 
 def sample_site(folder: Path) -> Path:
@@ -51,37 +41,6 @@ def sample_site(folder: Path) -> Path:
             "rss.xml": "<rss/>",
         },
     )
-
-
-def remote_tree(server: FtpServer) -> dict[str, bytes]:
-    site = server.root / "site"
-    return {
-        path.relative_to(site).as_posix(): path.read_bytes()
-        for path in site.rglob("*")
-        if path.is_file() and path.name != MANIFEST_NAME
-    }
-
-
-def local_tree(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-
-
-def leftovers(server: FtpServer | ProftpdServer) -> list[str]:
-    """Anything the deploy keeps on the server only while it runs: temporary names, the lock."""
-    site = server.root / "site"
-    return sorted(
-        path.relative_to(site).as_posix()
-        for path in site.rglob("*")
-        if path.name.startswith((TEMP_PREFIX, "~" + TEMP_PREFIX[1:])) or path.name in (LOCK_NAME, NEW_MANIFEST_NAME)
-    )
-
-
-def start(kind: str, folder: Path) -> FtpServer | ProftpdServer:
-    """A server by kind: pyftpdlib (fault injection) or proftpd (what web hosts run), plain or FTPS."""
-    software, _, mode = kind.partition("-")
-    if software == "proftpd":
-        return start_proftpd(folder, tls=mode == "ftps")
-    return start_server(folder, tls=mode == "ftps")
 
 
 @pytest.fixture(params=["pyftpdlib-ftp", "pyftpdlib-ftps", "proftpd-ftp", "proftpd-ftps"])

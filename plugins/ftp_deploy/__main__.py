@@ -37,5 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         break_lock=args.break_lock,
     )
 
+
 if __name__ == "__main__":
     sys.exit(main())

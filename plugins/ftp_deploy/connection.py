@@ -101,9 +101,7 @@ NEVER_BETTER = re.compile(r"too long|invalid|not allowed|permission denied|prohi
 
 def is_missing(error: BaseException) -> bool:
     """Whether an FTP reply says the file or folder is not there, whatever its code."""
-    return isinstance(error, REPLIES) and bool(
-        NOT_THERE.search(str(error))
-    )
+    return isinstance(error, REPLIES) and bool(NOT_THERE.search(str(error)))
 
 
 def is_transient(error: BaseException) -> bool:

@@ -93,4 +93,3 @@ def write_manifest(remote: Remote, manifest: Manifest) -> None:
         rename_over(ftp, new, where)
 
     remote.run(f"writing {where}", write)
-

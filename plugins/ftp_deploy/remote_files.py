@@ -20,8 +20,14 @@ BLOCK_SIZE = 256 * 1024  # per send() on data connections; ftplib's 8 KiB costs 
 
 
 def list_names(ftp: ftplib.FTP, folder: str) -> set[str]:
-    """Names in a remote folder (empty if the folder does not exist or is empty)."""
+    """Names in a remote folder, hidden ones included (empty if the folder does not exist or is empty).
+
+    MLSD where the server has it (proftpd, pure-ftpd, pyftpdlib): NLST leaves out names
+    that start with a dot on proftpd, and every temporary name here does.
+    """
     try:
+        if supports_mlsd(ftp):
+            return {name for name, facts in ftp.mlsd(folder, facts=["type"]) if facts.get("type") not in SELF}
         return {posixpath.basename(name.rstrip("/")) for name in ftp.nlst(folder)}
     except REPLIES as error:
         # 550 (pyftpdlib, pure-ftpd) or 450 (proftpd) for a folder that is not there, and
@@ -29,6 +35,22 @@ def list_names(ftp: ftplib.FTP, folder: str) -> set[str]:
         if is_missing(error) or "no files" in str(error).lower():
             return set()
         raise
+
+
+SELF = ("cdir", "pdir")  # MLSD's entries for the folder itself and its parent
+
+
+def supports_mlsd(ftp: ftplib.FTP) -> bool:
+    """Whether the server lists folders with MLSD (asked once per connection)."""
+    known = getattr(ftp, "deploy_mlsd", None)
+    if known is None:
+        try:
+            features = ftp.sendcmd("FEAT")
+        except REPLIES:
+            features = ""
+        known = any(line.strip().upper().startswith("MLST") for line in features.splitlines()[1:])
+        ftp.deploy_mlsd = known
+    return known
 
 
 def exists(ftp: ftplib.FTP, path: str) -> bool:

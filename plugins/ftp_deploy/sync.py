@@ -9,8 +9,8 @@
   a file; assets go first, then pages, then the home page. A folder new to the server is
   uploaded whole under a temporary name and renamed once, which saves two commands (two
   round trips) per file on a first deploy.
-- The manifest is the journal: before the first upload it lists every file being sent as
-  in flight (remote content unknown) and every temporary name in use; it is rewritten
+- The manifest is the journal: before the first upload it lists every file being sent or
+  deleted as in flight (remote content unknown) and every temporary name in use; it is rewritten
   every CHECKPOINT_EVERY seconds while uploads run, after a failure and at the end. A run
   killed at any moment leaves a manifest from which the next run re-sends what may differ
   and removes what may be left over.
@@ -178,7 +178,7 @@ def deploy(
             if damaged:
                 notes.append(f"{damaged}: rebuilt from the files on the server")
             if repair:
-                manifest = with_online_hashes(settings, local.files, manifest)
+                manifest = with_online_hashes(main, local.files, manifest)
             plan = planned(manifest)
             plan.notes += notes
             summary = Summary(unchanged=plan.unchanged)
@@ -296,6 +296,8 @@ def apply_plan(
             journal.in_flight(file.path, where[file.path])
         else:
             journal.in_flight(file.path, None)
+    for path in plan.deletions:
+        journal.in_flight(path, None)  # a run killed mid-delete may have removed it: re-sent if wanted again
     journal.state.pending.update(staging.values())
     journal.write()
     counts = threading.Lock()
@@ -434,8 +436,9 @@ def remove_empty_folders(main: Remote, deleted: list[str], remaining: Iterable[s
         main.run(f"removing folder {folder}", lambda ftp, where=where: remove_folder_if_empty(ftp, where))
 
 
-def online_hashes(settings: DeploySettings, paths: Iterable[str]) -> dict[str, str | None]:
+def online_hashes(main: Remote, paths: Iterable[str]) -> dict[str, str | None]:
     """Download each path and hash it: path -> SHA-256, or None where the server has no such file."""
+    settings = main.settings
     hashes: dict[str, str | None] = {}
     lock = threading.Lock()
 
@@ -445,7 +448,7 @@ def online_hashes(settings: DeploySettings, paths: Iterable[str]) -> dict[str, s
         with lock:
             hashes[path] = None if data is None else hashlib.sha256(data).hexdigest()
 
-    pool = ConnectionPool(settings)
+    pool = ConnectionPool(settings, first=main)
     try:
         pool.run(sorted(paths), check)
     finally:
@@ -453,10 +456,10 @@ def online_hashes(settings: DeploySettings, paths: Iterable[str]) -> dict[str, s
     return hashes
 
 
-def with_online_hashes(settings: DeploySettings, local: dict[str, LocalFile], manifest: Manifest) -> Manifest:
+def with_online_hashes(main: Remote, local: dict[str, LocalFile], manifest: Manifest) -> Manifest:
     """The manifest corrected by what the server really holds for each file of output/ (None: missing)."""
     corrected = manifest.copy()
-    corrected.files.update(online_hashes(settings, local))
+    corrected.files.update(online_hashes(main, local))
     return corrected
 
 
@@ -465,7 +468,7 @@ def verify(settings: DeploySettings, output: Path, withheld: Withheld = NOTHING_
     local = scan_output(output, withheld).files
     with Remote(settings) as main:
         manifest, _ = read_manifest(main)
-    online = online_hashes(settings, local)
+        online = online_hashes(main, local)
     differences = [
         f"{'missing' if online[path] is None else 'differs'} on the server: {path}"
         for path, file in local.items()
