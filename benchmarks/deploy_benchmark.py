@@ -3,18 +3,19 @@
 "Ours" is `python -m plugins.ftp_deploy`, the command `nikola deploy` runs (DEPLOY_COMMANDS
 in conf.py); a site deploying with lftp would put lftp there instead, so `nikola deploy`'s
 own start-up is the same for both and left out. For the built blog and for a generated
-1,000-file site, each tool does, against a fresh pyftpdlib server on 127.0.0.1 (plain FTP,
-so that lftp and we pay the same costs):
+1,000-file site, each tool does, against a fresh server on 127.0.0.1:
 
 - first: upload everything to an empty folder;
 - no change: deploy again at once;
 - rebuilt: deploy a fresh copy of the same content (new files, new timestamps).
 
-Each is measured with the server answering at once, and with it holding every reply back
---delay-ms milliseconds (a host that far away; only 127.0.0.1 is reachable here, and the
-kernel's netem is not available, so the delay is the server's). Seconds are medians of --runs
-runs; bytes are what the server received. "Whole command" includes Python start-up;
-"deploy itself" is the time the upload reports for its own work.
+Servers: pyftpdlib over plain FTP (so that lftp and we pay the same costs), answering at
+once and holding every reply back --delay-ms milliseconds (a host that far away; only
+127.0.0.1 is reachable here, and the kernel's netem is not available, so the delay is the
+server's); and Debian's proftpd over FTPS with TLS session reuse required, what many web
+hosts run. Seconds are medians of --runs runs; bytes are what the server received.
+"Whole command" includes Python start-up; "deploy itself" is the time the upload reports
+for its own work.
 
     .venv/bin/python benchmarks/deploy_benchmark.py [--runs 3] [--delay-ms 10] [--write]
 """
@@ -40,6 +41,7 @@ from benchmarks.report import replace_section  # noqa: E402
 
 from conftest import copy_site  # noqa: E402
 from ftp_server import PASSWORD, USER, start_server  # noqa: E402
+from proftpd_server import start_proftpd  # noqa: E402
 
 SCENARIOS = ("first", "no change", "rebuilt")
 READING = """
@@ -92,15 +94,16 @@ class Ours:
         if scenario != "no change":
             fresh_copy(tree, self.site / "output")
 
-    def deploy(self, port: int) -> None:
+    def deploy(self, server) -> None:
         env = {
             **os.environ,
             "FTP_HOST": "127.0.0.1",
-            "FTP_PORT": str(port),
+            "FTP_PORT": str(server.port),
             "FTP_USER": USER,
             "FTP_PASSWORD": PASSWORD,
             "FTP_REMOTE_DIR": "/site",
-            "FTP_TLS": "off",
+            "FTP_TLS": "explicit" if server.cafile else "off",
+            **({"FTP_CAFILE": str(server.cafile)} if server.cafile else {}),
         }
         command = [sys.executable, "-m", "plugins.ftp_deploy"]
         result = subprocess.run(command, cwd=self.site, env=env, check=True, capture_output=True, text=True)
@@ -117,28 +120,43 @@ class Lftp:
     def prepare(self, tree: Path, scenario: str) -> None:
         self.tree = tree
 
-    def deploy(self, port: int) -> None:
-        script = f"set ftp:ssl-allow no; mirror -R --parallel=4 '{self.tree}' /site; quit"
+    def deploy(self, server) -> None:
+        tls = (
+            f"set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file '{server.cafile}'"
+            if server.cafile
+            else "set ftp:ssl-allow no"
+        )
+        script = f"{tls}; mirror -R --parallel=4 '{self.tree}' /site; quit"
         subprocess.run(
-            ["lftp", "-u", USER, "--env-password", "-p", str(port), "-e", script, "127.0.0.1"],
+            ["lftp", "-u", USER, "--env-password", "-p", str(server.port), "-e", script, "127.0.0.1"],
             env={**os.environ, "LFTP_PASSWORD": PASSWORD},
             check=True,
             capture_output=True,
         )
 
 
-def measure(tool, output: Path, work: Path, delay: float) -> dict[str, tuple[float, int, float | None]]:
+def start(server_kind: str, folder: Path, delay: float):
+    if server_kind == "proftpd, FTPS":
+        return start_proftpd(folder, tls=True)
+    return start_server(folder, reply_delay=delay)
+
+
+def received_bytes(server) -> int:
+    return server.received_bytes() if hasattr(server, "received_bytes") else server.faults.received_bytes
+
+
+def measure(tool, output: Path, work: Path, server_kind: str, delay: float) -> dict[str, tuple]:
     """Seconds, bytes received by the server, and the tool's own seconds, per scenario, on a fresh server."""
-    server = start_server(work / "server", reply_delay=delay)
+    server = start(server_kind, work / "server", delay)
     results = {}
     try:
         for scenario in SCENARIOS:
             tool.prepare(fresh_copy(output, work / "rebuilt") if scenario == "rebuilt" else output, scenario)
-            before = server.faults.received_bytes
+            before = received_bytes(server)
             started = time.perf_counter()
-            tool.deploy(server.port)
+            tool.deploy(server)
             elapsed = time.perf_counter() - started
-            results[scenario] = (elapsed, server.faults.received_bytes - before, tool.own_seconds)
+            results[scenario] = (elapsed, received_bytes(server) - before, tool.own_seconds)
     finally:
         server.stop()
     return results
@@ -154,28 +172,34 @@ def benchmark(runs: int, delays_ms: list[int]) -> str:
         generated = generated_site(temp / "generated")
         for label, output in (("this blog", built), ("1,000 files", generated)):
             count = sum(1 for path in output.rglob("*") if path.is_file())
-            for delay in delays_ms:
-                for tool in (Ours(site), Lftp()):
-                    samples = [
-                        measure(tool, output, Path(tempfile.mkdtemp(dir=temp)), delay / 1000) for _ in range(runs)
-                    ]
+            servers = [("pyftpdlib, FTP", delay) for delay in delays_ms] + [("proftpd, FTPS", 0)]
+            for server_kind, delay in servers:
+                tools = (Ours(site), Lftp())
+                samples: dict[str, list] = {tool.name: [] for tool in tools}
+                for _run in range(runs):  # the tools take turns, so the machine's drift falls on both
+                    for tool in tools:
+                        work = Path(tempfile.mkdtemp(dir=temp))
+                        samples[tool.name].append(measure(tool, output, work, server_kind, delay / 1000))
+                for tool in tools:
                     for scenario in SCENARIOS:
-                        seconds = statistics.median(sample[scenario][0] for sample in samples)
-                        sent = statistics.median(sample[scenario][1] for sample in samples)
-                        own = [sample[scenario][2] for sample in samples if sample[scenario][2] is not None]
+                        taken = samples[tool.name]
+                        seconds = statistics.median(sample[scenario][0] for sample in taken)
+                        sent = statistics.median(sample[scenario][1] for sample in taken)
+                        own = [sample[scenario][2] for sample in taken if sample[scenario][2] is not None]
                         own_median = statistics.median(own) if own else None
-                        rows.append((f"{label} ({count} files)", delay, scenario, tool.name, seconds, own_median, sent))
+                        where = f"{server_kind}, {delay} ms"
+                        rows.append((f"{label} ({count} files)", where, scenario, tool.name, seconds, own_median, sent))
     lines = [
-        "| site | reply delay | deploy | tool | seconds, whole command | seconds, deploy itself | bytes uploaded "
-        "| time vs lftp |",
+        "| site | server, reply delay | deploy | tool | seconds, whole command | seconds, deploy itself "
+        "| bytes uploaded | time vs lftp |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    lftp = {(site, delay, scenario): seconds for site, delay, scenario, tool, seconds, *_ in rows if tool == Lftp.name}
-    for site, delay, scenario, tool, seconds, own, sent in rows:
-        ratio = seconds / lftp[(site, delay, scenario)]
+    lftp = {(site, where, scenario): seconds for site, where, scenario, tool, seconds, *_ in rows if tool == Lftp.name}
+    for site, where, scenario, tool, seconds, own, sent in rows:
+        ratio = seconds / lftp[(site, where, scenario)]
         own_text = "-" if own is None else f"{own:.2f}"
         lines.append(
-            f"| {site} | {delay} ms | {scenario} | {tool} | {seconds:.2f} | {own_text} | {sent:,.0f} | {ratio:.2f}x |"
+            f"| {site} | {where} | {scenario} | {tool} | {seconds:.2f} | {own_text} | {sent:,.0f} | {ratio:.2f}x |"
         )
     return "\n".join(lines)
 

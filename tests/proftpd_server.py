@@ -52,7 +52,7 @@ Umask 022
 MaxInstances 40
 TimeoutIdle 60
 SystemLog {run}/system.log
-TransferLog none
+TransferLog {run}/xfer.log
 {tls}
 """
 
@@ -67,6 +67,7 @@ LoadModule mod_tls.c
   TLSLog {run}/tls.log
   TLSVerifyClient off
   TLSRenegotiate none
+  {implicit}
 </IfModule>
 """
 
@@ -111,9 +112,19 @@ class ProftpdServer:
         values.update(overrides)
         return values
 
+    def received_bytes(self) -> int:
+        """Bytes of the uploads finished so far, from proftpd's transfer log (xferlog format)."""
+        log = self.run_folder / "xfer.log"
+        if not log.exists():
+            return 0
+        fields = (line.split() for line in log.read_text().splitlines())
+        return sum(int(f[7]) for f in fields if len(f) > 11 and f[11] == "i")
+
     def log(self) -> str:
         return "\n".join(
-            path.read_text(errors="replace") for path in sorted(self.run_folder.glob("*.log")) if path.exists()
+            path.read_text(errors="replace")
+            for path in sorted(self.run_folder.glob("*.log"))
+            if path.exists() and path.name != "xfer.log"
         )
 
     def stop(self) -> None:
@@ -126,8 +137,11 @@ class ProftpdServer:
                 self.process.wait()
 
 
-def start_proftpd(folder: Path, tls: bool = False) -> ProftpdServer:
-    """Start proftpd for USER/PASSWORD with home folder/root (holding an empty site/); return once it greets."""
+def start_proftpd(folder: Path, tls: bool = False, implicit: bool = False) -> ProftpdServer:
+    """Start proftpd for USER/PASSWORD with home folder/root (holding an empty site/); return once it listens.
+
+    `implicit`: TLS from the first byte (implicit FTPS, usually port 990) instead of AUTH TLS.
+    """
     if not Path(PROFTPD).exists():
         raise RuntimeError("proftpd is not installed (Debian: apt-get install proftpd-core proftpd-mod-crypto)")
     run = folder / "run"
@@ -145,7 +159,7 @@ def start_proftpd(folder: Path, tls: bool = False) -> ProftpdServer:
             raise RuntimeError("proftpd's mod_tls is not installed (Debian: apt-get install proftpd-mod-crypto)")
         pem, cafile = make_certificate(run)
         pem.chmod(0o600)
-        tls_config = TLS_CONFIG.format(pem=pem, run=run)
+        tls_config = TLS_CONFIG.format(pem=pem, run=run, implicit="TLSOptions UseImplicitSSL" if implicit else "")
     for _attempt in range(5):
         port = free_port()
         passive = free_port()
@@ -167,18 +181,19 @@ def start_proftpd(folder: Path, tls: bool = False) -> ProftpdServer:
             stderr=(run / "stderr.log").open("w"),
         )
         server = ProftpdServer(root=root, port=port, cafile=cafile, process=process, run_folder=run)
-        if wait_for_greeting(server):
+        if wait_for_greeting(server, tls_first=implicit):
             return server
         server.stop()
     raise RuntimeError(f"proftpd did not start:\n{server.log()}")
 
 
-def wait_for_greeting(server: ProftpdServer, seconds: float = 10.0) -> bool:
+def wait_for_greeting(server: ProftpdServer, seconds: float = 10.0, tls_first: bool = False) -> bool:
+    """Whether the server greets (or, speaking TLS first, accepts connections) within `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and server.process.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=1) as connection:
-                if connection.recv(100).startswith(b"220"):
+                if tls_first or connection.recv(100).startswith(b"220"):
                     return True
         except OSError:
             time.sleep(0.05)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from blog_build.publication import unpublished_record
 from plugins.ftp_deploy.connection import DeployError
-from plugins.ftp_deploy.local_site import LocalFile, scan_output
+from plugins.ftp_deploy.local_site import LocalFile, Withheld, scan_output
 from plugins.ftp_deploy.manifest import MANIFEST_NAME, Manifest
 from plugins.ftp_deploy.progress import Progress
 from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
@@ -430,9 +431,14 @@ def test_progress_prints_plain_lines_when_not_a_terminal(tmp_path: Path) -> None
     server = start_server(tmp_path / "server")
     try:
         stream = io.StringIO()
-        deploy(settings_for(server), sample_site(tmp_path / "output"), progress=Progress(stream))
+        output = sample_site(tmp_path / "output")
+        deploy(settings_for(server), output, progress=Progress(stream))
         lines = stream.getvalue().splitlines()
         assert len(lines) == 6 and all(line.startswith("uploaded ") for line in lines)
+        (output / "rss.xml").unlink()
+        stream = io.StringIO()
+        deploy(settings_for(server), output, progress=Progress(stream))
+        assert stream.getvalue().splitlines() == ["deleted rss.xml"], "deletions are named like uploads"
     finally:
         server.stop()
 
@@ -479,10 +485,21 @@ def test_plan_orders_assets_pages_then_home() -> None:
     assert [f.path for f in plan.uploads] == ["style.css", "about/index.html", "index.html"]
 
 
+def unpublished_post(site: Path, slug: str, status: str, date: str) -> None:
+    shutil.copy(site / "posts/welcome.ipynb", site / f"posts/{slug}.ipynb")
+    meta = f".. title: {slug}\n.. slug: {slug}\n.. date: {date}\n.. status: {status}\n.. type: text\n"
+    (site / f"posts/{slug}.meta").write_text(meta)
+
+
 def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
+    """Through Nikola: dry run, deploy, no change, verify, a bad password; drafts and future posts stay offline."""
     server = start_server(tmp_path / "server", tls=True)
+    unpublished_post(small_site, "draft-notes", "draft", "2016-01-01 10:00:00 UTC")
+    unpublished_post(small_site, "next-year", "published", "2099-01-01 10:00:00 UTC")
     try:
         nikola(small_site, "build")
+        output = small_site / "output"
+        assert (output / "posts/draft-notes/index.html").exists() and (output / "posts/next-year/index.html").exists()
         env = {
             **os.environ,
             "FTP_HOST": "127.0.0.1",
@@ -498,16 +515,42 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
                 [sys.executable, "-m", "nikola", *args], cwd=small_site, env=env, capture_output=True, text=True
             )
 
+        def published() -> dict[str, bytes]:
+            return {
+                path: data
+                for path, data in local_tree(output).items()
+                if not path.startswith(("posts/draft-notes/", "posts/next-year/"))
+            }
+
         dry = run("ftp_deploy", "--dry-run")
         assert dry.returncode == 0 and "would upload" in dry.stdout and not any((server.root / "site").iterdir())
+        assert "draft-notes" not in dry.stdout and "next-year" not in dry.stdout
+        assert "left out, as the site does not publish them yet" in dry.stderr
+        planned = sorted(line.split()[1] for line in dry.stdout.splitlines() if line.startswith("upload "))
         first = run("deploy")
         assert first.returncode == 0, first.stderr
         assert "uploaded" in first.stderr and "-m plugins.ftp_deploy" in first.stderr, "nikola deploy ran our upload"
-        assert remote_tree(server) == local_tree(small_site / "output")
+        assert remote_tree(server) == published(), "online: exactly what the site publishes"
+        assert sorted(remote_tree(server)) == planned, "the dry run showed what the deploy did"
         again = run("ftp_deploy")
         assert "0 uploaded" in again.stderr
         checked = run("ftp_deploy", "--verify")
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+        # The draft is published, then withdrawn again: online, then taken down.
+        meta = small_site / "posts/draft-notes.meta"
+        meta.write_text(meta.read_text().replace("status: draft", "status: published"))
+        nikola(small_site, "build")
+        assert run("ftp_deploy").returncode == 0
+        assert "posts/draft-notes/index.html" in remote_tree(server) and remote_tree(server) == published() | {
+            path: data for path, data in local_tree(output).items() if path.startswith("posts/draft-notes/")
+        }
+        meta.write_text(meta.read_text().replace("status: published", "status: draft"))
+        nikola(small_site, "build")
+        withdrawn = run("ftp_deploy")
+        assert withdrawn.returncode == 0 and "deleted posts/draft-notes/index.html" in withdrawn.stderr
+        assert remote_tree(server) == published()
+
         bad = subprocess.run(
             [sys.executable, "-m", "nikola", "ftp_deploy"],
             cwd=small_site,
@@ -516,7 +559,7 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
             text=True,
         )
         assert bad.returncode != 0 and "login refused" in bad.stderr and "Traceback" not in bad.stderr
-        for result in (dry, first, again, checked, bad):
+        for result in (dry, first, again, checked, withdrawn, bad):
             assert PASSWORD not in result.stdout + result.stderr
     finally:
         server.stop()
@@ -531,3 +574,27 @@ def test_deploy_module_outside_a_site_says_where_to_run_it(tmp_path: Path) -> No
         text=True,
     )
     assert result.returncode == 1 and "no conf.py in" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unpublished_posts_own_their_folder_unless_a_published_page_shares_it() -> None:
+    drafts = [
+        {
+            "source": "posts/a.ipynb",
+            "status": "draft",
+            "date": "2020-01-01T00:00:00+00:00",
+            "paths": ["posts/a/index.html", "posts/a/index.ipynb"],
+        },
+        {
+            "source": "posts/b.ipynb",
+            "status": "future",
+            "date": "2099-01-01T00:00:00+00:00",
+            "paths": ["shared/index.html"],
+        },
+    ]
+    record = unpublished_record(drafts, ["posts/c/index.html", "shared/other/index.html"])
+    by_source = {post["source"]: post for post in record["posts"]}
+    assert by_source["posts/a.ipynb"]["folders"] == ["posts/a"], "its images go with it"
+    assert by_source["posts/b.ipynb"]["folders"] == [], "a published page lives below its folder"
+    withheld = Withheld(frozenset(["shared/index.html"]), ("posts/a",))
+    assert "posts/a/plot.png" in withheld and "shared/index.html" in withheld
+    assert "shared/other/index.html" not in withheld and "posts/ab/index.html" not in withheld

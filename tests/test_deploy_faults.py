@@ -8,11 +8,13 @@ clean-up of any kind runs; the kill points cover every command of a deploy.
 
 from __future__ import annotations
 
+import ftplib
 import hashlib
 import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -28,7 +30,7 @@ from plugins.ftp_deploy.settings import load_settings
 from plugins.ftp_deploy.sync import deploy, verify
 
 from deploy_helpers import ENV, leftovers, local_tree, remote_tree, start, write_site
-from ftp_server import PASSWORD, FtpServer
+from ftp_server import PASSWORD, USER, FtpServer
 from proftpd_server import ProftpdServer, start_proftpd
 
 DEPLOY_PROCESS = Path(__file__).parent / "deploy_process.py"
@@ -352,5 +354,40 @@ def test_symbolic_links_are_followed_and_broken_ones_named(tmp_path: Path) -> No
         (output / "fonts" / "loop").symlink_to(output, target_is_directory=True)
         with pytest.raises(DeployError, match="symbolic link to a folder that contains it"):
             deploy(settings, output)
+    finally:
+        server.stop()
+
+
+def test_implicit_ftps(tmp_path: Path) -> None:
+    server = start_proftpd(tmp_path / "server", tls=True, implicit=True)
+    try:
+        output = write_site(tmp_path / "output", {"index.html": "home", "a/b.css": "b{}"})
+        implicit = load_settings(server.settings(tls="implicit"), ENV)
+        deploy(implicit, output)
+        assert remote_tree(server) == local_tree(output) and not leftovers(server)
+        assert verify(implicit, output) == []
+        explicit = load_settings(server.settings(tls="explicit", greeting_timeout=1), ENV)
+        with pytest.raises(DeployError, match=r"sent no FTP greeting within 1 s; if it is an implicit-FTPS port"):
+            deploy(explicit, output)
+    finally:
+        server.stop()
+
+
+def test_proftpd_refuses_stock_ftplib_without_session_reuse(tmp_path: Path) -> None:
+    """The guard for SessionReusingFTP_TLS: the server really demands it, and ours passes."""
+    server = start_proftpd(tmp_path / "server", tls=True)
+    try:
+        stock = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=str(server.cafile)), timeout=10)
+        stock.connect("127.0.0.1", server.port)
+        stock.auth()
+        stock.login(USER, PASSWORD)
+        stock.prot_p()
+        with pytest.raises((ftplib.Error, ssl.SSLError)):
+            stock.nlst("/site")
+        stock.close()
+        assert "client did not reuse TLS session" in server.log()
+        output = write_site(tmp_path / "output", {"index.html": "home"})
+        deploy(load_settings(server.settings(), ENV), output)
+        assert remote_tree(server) == local_tree(output)
     finally:
         server.stop()
