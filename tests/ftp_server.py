@@ -144,6 +144,17 @@ def refusing_rename_over(base: type[FTPHandler]) -> type[FTPHandler]:
     return NoRenameOver
 
 
+def refusing_cleartext(base: type[FTPHandler]) -> type[FTPHandler]:
+    """A handler that, like pure-ftpd set to require TLS, answers a plain login with 421 and hangs up."""
+
+    class NoCleartext(base):
+        def ftp_USER(self, line: str):
+            self.respond("421 Sorry, cleartext sessions and weak ciphers are not accepted on this server.")
+            self.close_when_done()
+
+    return NoCleartext
+
+
 def counting(base: type[FTPHandler], faults: Faults) -> type[FTPHandler]:
     """A handler that counts the commands it receives in faults.commands."""
 
@@ -202,6 +213,7 @@ def start_server(
     rename_over: bool = True,
     rename_folders: bool = True,
     reply_delay: float = 0.0,
+    refuse_cleartext: bool = False,
 ) -> FtpServer:
     """Start a server for USER/PASSWORD whose home is folder/root; return once it listens."""
     if tls and reply_delay:
@@ -234,6 +246,8 @@ def start_server(
         handler = refusing_rename_over(handler)
     if not rename_folders:
         handler = refusing_folder_renames(handler)
+    if refuse_cleartext:
+        handler = refusing_cleartext(handler)
     if reply_delay:
         handler = delaying(handler, reply_delay)
     handler = counting(handler, faults)

@@ -8,6 +8,7 @@ clean-up of any kind runs; the kill points cover every command of a deploy.
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import hashlib
 import json
@@ -30,7 +31,7 @@ from plugins.ftp_deploy.settings import load_settings
 from plugins.ftp_deploy.sync import deploy, verify
 
 from deploy_helpers import ENV, leftovers, local_tree, remote_tree, start, write_site
-from ftp_server import PASSWORD, USER, FtpServer
+from ftp_server import PASSWORD, USER, FtpServer, start_server
 from proftpd_server import ProftpdServer, start_proftpd
 
 DEPLOY_PROCESS = Path(__file__).parent / "deploy_process.py"
@@ -389,5 +390,83 @@ def test_proftpd_refuses_stock_ftplib_without_session_reuse(tmp_path: Path) -> N
         output = write_site(tmp_path / "output", {"index.html": "home"})
         deploy(load_settings(server.settings(), ENV), output)
         assert remote_tree(server) == local_tree(output)
+    finally:
+        server.stop()
+
+
+def test_a_server_refusing_cleartext_with_421_is_not_retried(tmp_path: Path) -> None:
+    """pure-ftpd's way: "421 ... cleartext sessions ... not accepted", a code that claims to be temporary."""
+    server = start_server(tmp_path / "server", refuse_cleartext=True)
+    try:
+        with pytest.raises(DeployError, match=r"refuses unencrypted sessions \(421 .*\); remove FTP_TLS=off"):
+            deploy(load_settings(server.settings(), ENV), write_site(tmp_path / "output", {"index.html": "home"}))
+        assert server.faults.commands["USER"] == 1, "asked once, not five times"
+    finally:
+        server.stop()
+
+
+def test_a_long_deploy_checkpoints_its_journal_and_refreshes_its_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugins.ftp_deploy import server_lock, sync
+
+    monkeypatch.setattr(sync, "CHECKPOINT_EVERY", 0.5)
+    monkeypatch.setattr(server_lock, "REFRESH_EVERY", 0.5)
+    server = start_server(tmp_path / "server", reply_delay=0.02)
+    try:
+        output = write_site(tmp_path / "output", {f"page-{n:02d}.html": f"<p>{n}</p>" for n in range(60)})
+        site = server.root / "site"
+        seen: list[dict] = []
+        holders: set[float] = set()
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(OSError, ValueError):
+                    seen.append(json.loads((site / MANIFEST_NAME).read_text()))
+                with contextlib.suppress(OSError, ValueError):
+                    holders.add(json.loads((site / LOCK_NAME / "holder.json").read_text())["refreshed"])
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            deploy(load_settings(server.settings(connections=2), ENV), output)
+        finally:
+            stop.set()
+            watcher.join()
+        settled_midway = {
+            sum(digest is not None for digest in manifest["files"].values()) for manifest in seen if manifest["pending"]
+        }
+        assert len(settled_midway) > 2, "checkpoints recorded progress while the uploads ran"
+        assert len(holders) > 1, "the lock was refreshed"
+        assert_exact_copy(server, output, "after a deploy with checkpoints")
+    finally:
+        server.stop()
+
+
+def test_a_deploy_that_lost_its_lock_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a run stalled so long that another took its lock over, it stops rather than write on."""
+    from plugins.ftp_deploy import server_lock, sync
+
+    monkeypatch.setattr(sync, "CHECKPOINT_EVERY", 0.3)
+    server = start_server(tmp_path / "server", reply_delay=0.02)
+    try:
+        output = write_site(tmp_path / "output", {f"page-{n:02d}.html": f"<p>{n}</p>" for n in range(60)})
+        holder = server.root / "site" / LOCK_NAME / "holder.json"
+
+        def take_over() -> None:
+            while not holder.exists():
+                time.sleep(0.01)
+            time.sleep(0.2)
+            other = {"run": "other1", "host": "elsewhere", "pid": 1, "user": "ci", "started": 0, "refreshed": 0}
+            holder.write_text(json.dumps(other))
+
+        thief = threading.Thread(target=take_over)
+        thief.start()
+        with pytest.raises(server_lock.LockHeld, match="this deploy lost its lock to ci@elsewhere"):
+            deploy(load_settings(server.settings(connections=2), ENV), output)
+        thief.join()
+        assert json.loads(holder.read_text())["run"] == "other1", "the other run's lock is left alone"
     finally:
         server.stop()

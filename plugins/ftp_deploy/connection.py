@@ -52,8 +52,24 @@ class RemembersTransferType:
         return self._typed(super().voidcmd, cmd)
 
 
+def no_delay(conn: socket.socket) -> socket.socket:
+    """Send small segments at once (Nagle's algorithm off).
+
+    A data connection ends with a short segment (the TLS close_notify, or the last piece
+    of a small file) that Nagle holds back until the server acknowledges the previous one,
+    which a server delaying its acknowledgements does 40 ms later: with TLS, 300 small
+    files took 4.0 s against 1.0 s without the wait (proftpd on 127.0.0.1).
+    """
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
 class PlainFTP(RemembersTransferType, ftplib.FTP):
     """Unencrypted FTP, only when FTP_TLS=off."""
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = super().ntransfercmd(cmd, rest)
+        return no_delay(conn), size
 
 
 class SessionReusingFTP_TLS(RemembersTransferType, ftplib.FTP_TLS):
@@ -66,6 +82,7 @@ class SessionReusingFTP_TLS(RemembersTransferType, ftplib.FTP_TLS):
 
     def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        no_delay(conn)
         if self._prot_p:
             conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
         return conn, size

@@ -12,7 +12,6 @@ import datetime
 import hashlib
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +138,3 @@ def load_unpublished(
             )
     return Unpublished(Withheld(frozenset(files), tuple(sorted(folders))), notes)
 
-
-def describe_withheld(paths: Iterable[str]) -> str:
-    paths = sorted(paths)
-    return f"left out (draft or future post): {', '.join(paths)}" if paths else ""

@@ -22,13 +22,20 @@ BLOCK_SIZE = 256 * 1024  # per send() on data connections; ftplib's 8 KiB costs 
 def list_names(ftp: ftplib.FTP, folder: str) -> set[str]:
     """Names in a remote folder, hidden ones included (empty if the folder does not exist or is empty).
 
-    MLSD where the server has it (proftpd, pure-ftpd, pyftpdlib): NLST leaves out names
-    that start with a dot on proftpd, and every temporary name here does.
+    Every temporary name here starts with a dot, and plain NLST leaves such names out on
+    proftpd and vsftpd. So: MLSD where the server has it (proftpd, pure-ftpd, pyftpdlib),
+    else `NLST -a` (vsftpd), else plain NLST.
     """
     try:
         if supports_mlsd(ftp):
             return {name for name, facts in ftp.mlsd(folder, facts=["type"]) if facts.get("type") not in SELF}
-        return {posixpath.basename(name.rstrip("/")) for name in ftp.nlst(folder)}
+        try:
+            names = ftp.nlst("-a", folder)
+        except REPLIES as error:
+            if not is_missing(error):
+                raise
+            names = ftp.nlst(folder)  # "-a" may have been taken for part of the name
+        return {posixpath.basename(name.rstrip("/")) for name in names} - {".", ".."}
     except REPLIES as error:
         # 550 (pyftpdlib, pure-ftpd) or 450 (proftpd) for a folder that is not there, and
         # some servers answer an empty folder with "450 No files found".
