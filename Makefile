@@ -44,11 +44,18 @@ node_modules/.installed: package-lock.json
 	$(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Re-pin after editing requirements/*.in, with the uv that test.lock pins (installed into .venv).
+# Re-pin after editing requirements/*.in or package.json, with the uv that test.lock pins
+# (installed into .venv). A lock file whose content does not change keeps its timestamp, so
+# the next `make` does not reinstall from it.
+LOCKS := requirements/site.lock requirements/test.lock package-lock.json
 lock: $(VENV)/.test-installed
+	for file in $(LOCKS); do cp -p $$file $$file.before; done
 	cd requirements && ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q site.in -o site.lock
 	cd requirements && ../$(BIN)/uv pip compile --python-version 3.11 --generate-hashes -q test.in -o test.lock
 	$(NPM) install --package-lock-only --ignore-scripts --no-audit --no-fund
+	for file in $(LOCKS); do \
+		if cmp -s $$file $$file.before; then mv $$file.before $$file; else rm $$file.before; echo "re-pinned $$file"; fi; \
+	done
 
 clean:
 	rm -rf output cache .doit.db* __pycache__

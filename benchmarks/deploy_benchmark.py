@@ -49,17 +49,20 @@ How to read it: ours sends 0 bytes after a rebuild of unchanged content, because
 compares SHA-256 hashes; lftp compares sizes and timestamps and re-sends whatever looks
 newer. A first deploy costs ours two commands per file (PASV, STOR): a folder new to the
 server is uploaded under a temporary name and renamed once, where lftp sends four (PASV,
-STOR, SITE CHMOD, MFMT) and ours used to send four too (each file renamed into place; now
-only files in folders already online are). So with the server 10 ms away ours takes
-0.65-0.69x lftp's time for a first deploy and far less for the others (lftp lists every
-folder to compare; ours reads one manifest). On 127.0.0.1 with no delay both are bound
-by the CPU of the Python test server (about 1 ms per file for either tool): for 1,000
-files ours takes 0.8x lftp's time. The built blog's first deploy on 127.0.0.1 is the one
-case where ours is slower, 0.23 s against 0.13 s: starting Python and importing the
-upload code takes about 0.1 s, which lftp, a compiled program, does not pay.
-`nikola deploy` adds Nikola's own start-up (about 0.6 s) to either tool; it used to start
-Nikola twice, once for itself and once for `nikola ftp_deploy` (no-change `nikola deploy`
-1.19 s before, 0.78 s after, median of 5).
+STOR, SITE CHMOD, MFMT). Every deploy that changes something also takes and releases the
+server's lock and writes its journal twice, checking the lock each time (about ten commands
+and three data connections); a deploy with nothing to do reads the manifest only. With the
+server 10 ms away ours takes 0.65-0.79x lftp's time for a first deploy and far less for
+the others (lftp lists every folder to compare; ours reads one manifest). Against Debian's
+proftpd over FTPS (TLS session reuse required) ours takes 0.69-0.82x lftp's time for a first
+deploy; before data connections were switched to TCP_NODELAY it took 1.7-3.7x, each small
+file waiting 40 ms for the server's delayed acknowledgement of its last TLS record.
+proftpd's greeting sometimes comes 0.2-0.4 s late, at random, which is most of the spread
+between no-change and rebuilt there. On 127.0.0.1 with no delay and pyftpdlib both tools
+are bound by the CPU of the Python test server (about 1 ms per file); the built blog's
+first deploy is where ours is slowest, 0.24 s against 0.13 s: starting Python and
+importing the upload code takes about 0.1 s, which lftp, a compiled program, does not pay.
+`nikola deploy` adds Nikola's own start-up (about 0.6 s) to either tool.
 """
 
 

@@ -78,6 +78,7 @@ class Pipeline:
         self._environment: str | None = None
         self.executed: list[str] = []  # posts whose kernel ran in this build
         self.errors: dict[str, str] = {}  # source path -> why it has no model (found by prepare)
+        self.outputs_used: set[str] | None = None  # executed outputs the site's posts use (render_all)
 
     # --- the source's model -------------------------------------------------------------
     def prepare(self, sources: list[Path]) -> None:
@@ -176,18 +177,22 @@ class Pipeline:
             raise SourceError(problems[0])
         return self.rendered_models[str(source)]
 
-    def render_all(self, posts: list[tuple[Path, dict[str, str]]]) -> list[str]:
+    def render_all(self, posts: list[tuple[Path, dict[str, str]]], every_post: bool = False) -> list[str]:
         """Find the rendered models of many posts; kernels that must run run side by side (one per core).
 
-        Returns one message per post that could not be executed.
+        `every_post`: these are all the site's posts, so executed outputs that none of them
+        uses can go when the pipeline is saved. Returns one message per post that could not
+        be executed.
         """
         waiting = []
+        outputs_used = set()
         for source, metadata in posts:
             name, model = str(source), self.model(source)
             if not self.executes(metadata):
                 self.rendered_models[name] = model
                 continue
             key = execution.outputs_key(model.code_digest, model.kernel, self.environment())
+            outputs_used.add(f"{key}.json")
             executed_key = hashlib.sha256(f"{model.key}|{key}".encode()).hexdigest()
             facts = self.store.section("models").get(executed_key)
             cached = self.outputs.path(key).exists() and not self.settings.reexecute
@@ -195,6 +200,8 @@ class Pipeline:
                 self.rendered_models[name] = NotebookModel.from_facts(facts)
             else:
                 waiting.append((source, model, key, executed_key))
+        if every_post:
+            self.outputs_used = outputs_used
         problems: list[str] = []
         if not waiting:
             return problems
@@ -248,7 +255,7 @@ class Pipeline:
 
     # --- end of the scan ------------------------------------------------------------------
     def save(self) -> None:
-        """Write what was learnt; forget models, pages and images no current source uses."""
+        """Write what was learnt; forget models, pages, images and executed outputs no current source uses."""
         used = {model.key for model in (*self.models.values(), *self.rendered_models.values())}
         if self.models:
             self.store.keep_only("paths", set(self.models))
@@ -257,6 +264,10 @@ class Pipeline:
             remove_unused(self.pages, {f"{key}.json" for key in used})
             remove_unused(self.images.folder, images)
             self.store.keep_only("image_sizes", images)
+        if self.outputs_used is not None:
+            # Outputs of code no post has any more (an edited cell, an older lock file): they
+            # would never be read again, and the folder grew with every edit.
+            remove_unused(self.outputs.folder / "outputs", self.outputs_used)
         self.store.save()
 
 

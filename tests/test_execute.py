@@ -103,6 +103,10 @@ def test_outputs_are_fresh_cached_and_only_code_edits_rerun(small_site: Path, ke
     source.write_text(json.dumps(notebook))
     assert build(small_site, kernel_env).returncode == 0
     assert "48" in page_text(small_site, "sums") and kernel_starts(kernel_env) == 2
+    outputs = small_site / "cache/executed/outputs"
+    kept = [json.loads(path.read_text()) for path in outputs.glob("*.json")]
+    assert not any("42" in json.dumps(saved) for saved in kept), "the outputs of the old code are dropped"
+    assert any("48" in json.dumps(saved) for saved in kept)
 
 
 def test_execute_after_a_blank_line_in_the_meta_file_is_honoured(small_site: Path, kernel_env: dict) -> None:

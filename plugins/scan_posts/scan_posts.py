@@ -43,7 +43,7 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
         for source in scan.notebooks():
             notebooks.metadata[str(source.path)] = source.metadata
         if not problems:
-            problems = notebooks.render_all(posts)
+            problems = notebooks.render_all(posts, every_post=True)
             for name, model in notebooks.rendered_models.items():
                 warnings += references.missing(model.references, Path(name).parent, name)
         notebooks.save()
