@@ -25,7 +25,7 @@ NIKOLA_KEYS = {
     "status", "hidetitle", "nocomments", "noannotations", "previewimage", "enclosure", "template",
     "pretty_url", "has_math", "url_type", "filters", "hyphenate", "data", "guid", "password", "section",
 }  # fmt: skip
-SITE_KEYS = {"execute", "search"}
+SITE_KEYS = {"execute", "search", "series", "series_order"}
 KNOWN_KEYS = NIKOLA_KEYS | SITE_KEYS
 BOOLEAN_KEYS = {"execute", "search", "hidetitle", "nocomments", "noannotations", "pretty_url", "has_math", "hyphenate"}
 CHOICES = {"status": ("published", "featured", "draft", "private"), "type": ("text", "micro")}
@@ -131,6 +131,8 @@ def check_value(key: str, value: str, path: os.PathLike | str) -> None:
         repeated = sorted({tag for tag in lowered if lowered.count(tag) > 1})
         if repeated:
             raise SourceError(f"{path}: tags {value!r} names {', '.join(repeated)} twice")
+    elif key == "series_order" and value and not re.fullmatch(r"\d{1,6}", value.strip()):
+        raise SourceError(f"{path}: series_order {value!r} is not a whole number (the part's place in its series)")
     elif key == "slug" and value and (re.search(r"[\s/\\?#]", value) or value in (".", "..")):
         raise SourceError(f"{path}: slug {value!r} must be one word of a URL (letters, digits, '-'), like my-post")
 

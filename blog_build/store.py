@@ -63,3 +63,14 @@ class JsonStore:
         temporary.write_text(json.dumps({"version": self.version, "sections": self.sections}), encoding="utf-8")
         os.replace(temporary, self.path)
         self.changed = False
+
+
+def write_if_changed(path: Path, text: str) -> Path:
+    """Write `text` to `path` unless it holds it already (so its modification time says when it changed)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except OSError:
+        pass
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -32,6 +32,8 @@ PAGES = {
     "page": "/about/",
     "404": "/404.html",
     "interactive": "/posts/interactive-outputs/",
+    "series part": "/posts/verifying-packages/",
+    "series": "/series/managing-python-environments/",
 }
 LIBRARY_FILES = "/assets/notebook-outputs/"
 
@@ -356,4 +358,16 @@ def test_outputs_with_unknown_javascript_show_their_static_form(browser: Browser
     assert not page.locator(".output_subarea", has_text="Loading table").count()
     assert page.locator(".nb-unavailable").is_visible(), "Javascript() with no static form says so"
     assert traffic.problems == [] and traffic.foreign() == []
+    page.close()
+
+
+def test_a_series_part_shows_where_it_stands_and_links_the_others(browser: Browser, site_url: str) -> None:
+    page, traffic = open_page(browser, site_url, "/posts/verifying-packages/")
+    box = page.locator("nav.series-box")
+    assert box.is_visible() and "Part 2 of 2 in the series Managing Python environments" in box.inner_text()
+    assert box.bounding_box()["y"] < page.locator("article h1").bounding_box()["y"], "the box comes before the post"
+    box.get_by_role("link", name="Jupyter notebooks and conda environments as kernels").click()
+    page.wait_for_url("**/posts/jupyter-conda-environments/")
+    assert "Part 1 of 2" in page.locator("nav.series-box").inner_text()
+    assert not traffic.problems
     page.close()

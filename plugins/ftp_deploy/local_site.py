@@ -137,4 +137,3 @@ def load_unpublished(
                 "`nikola build` publishes it; until then it is left out"
             )
     return Unpublished(Withheld(frozenset(files), tuple(sorted(folders))), notes)
-

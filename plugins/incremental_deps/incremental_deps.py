@@ -28,6 +28,7 @@ from pathlib import Path
 import blinker
 from nikola.plugin_categories import SignalHandler
 
+from blog_build.store import write_if_changed
 from plugins import versions
 
 
@@ -81,14 +82,3 @@ class IncrementalDependencies(SignalHandler):
             text = json.dumps(feed_entry(post, lang), default=str)
             self.entries[key] = hashlib.sha256(text.encode()).hexdigest()
         return self.entries[key]
-
-
-def write_if_changed(path: Path, text: str) -> Path:
-    """Write `text` to `path` unless it holds it already (so its modification time says when it changed)."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return path
-    except OSError:
-        pass
-    path.write_text(text, encoding="utf-8")
-    return path
