@@ -25,7 +25,7 @@ NIKOLA_KEYS = {
     "status", "hidetitle", "nocomments", "noannotations", "previewimage", "enclosure", "template",
     "pretty_url", "has_math", "url_type", "filters", "hyphenate", "data", "guid", "password", "section",
 }  # fmt: skip
-SITE_KEYS = {"execute", "search", "series", "series_order"}
+SITE_KEYS = {"execute", "search", "series", "series_order", "reviewed"}
 KNOWN_KEYS = NIKOLA_KEYS | SITE_KEYS
 BOOLEAN_KEYS = {"execute", "search", "hidetitle", "nocomments", "noannotations", "pretty_url", "has_math", "hyphenate"}
 CHOICES = {"status": ("published", "featured", "draft", "private"), "type": ("text", "micro")}

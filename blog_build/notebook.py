@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from blog_build import interactive_outputs, references
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
+from blog_build.notebook_checks import check_notebook
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 # `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.
@@ -54,6 +55,7 @@ class NotebookModel:
     warnings: list[str]
     kernel: str
     code_digest: str  # the code cells' sources, for the execution cache
+    findings: list[dict]  # what the check before publishing found (notebook_checks)
     notebook: dict | None = field(default=None, repr=False)
 
     def facts(self) -> dict:
@@ -67,7 +69,9 @@ class NotebookModel:
         return model
 
 
-FACT_FIELDS = ("source", "key", "metadata", "images", "references", "libraries", "warnings", "kernel", "code_digest")
+FACT_FIELDS = (
+    "source", "key", "metadata", "images", "references", "libraries", "warnings", "kernel", "code_digest", "findings",
+)  # fmt: skip
 
 
 def content_key(data: bytes, libraries: set[str], source: str) -> str:
@@ -418,6 +422,7 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
     warnings = list(warnings or [])
     metadata = notebook_entry(notebook.get("metadata", {}).get("nikola", {}), source)
     kernel, code = kernel_name(notebook), code_digest(notebook)
+    findings = check_notebook(notebook, source)  # before outputs are prepared: as the author saved them
     page = copy.deepcopy(notebook) if keep else notebook
     check_widget_state(page, source, warnings)
     libraries = prepare_outputs(page, source, available, warnings)
@@ -433,6 +438,7 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
         warnings=warnings,
         kernel=kernel,
         code_digest=code,
+        findings=findings,
         notebook=page,
     )
 

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blog_build import execution
+from blog_build import execution, notebook_checks
 from blog_build.images import ImageStore
 from blog_build.metadata import SourceError, boolean
 from blog_build.notebook import MODEL_VERSION, NotebookModel, checked_notebook, content_key, make_model
@@ -231,6 +231,14 @@ class Pipeline:
             return error
         self._keep(rendered)
         return rendered
+
+    def publish_findings(self) -> list[dict]:
+        """What the check before publishing found in every post's rendered notebook, less what each accepts."""
+        found = []
+        for name, model in sorted(self.rendered_models.items()):
+            reviewed = self.metadata.get(name, {}).get("reviewed", "")
+            found += notebook_checks.accepted(model.findings, reviewed)
+        return found
 
     def environment(self) -> str:
         if self._environment is None:

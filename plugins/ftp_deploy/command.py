@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from .progress import Progress
 from .settings import SettingsError, load_settings
 from .sync import Plan, deploy, verify
 
+PUBLISH_CHECK = "publish_check.json"  # written by the build (plugins/scan_posts): secrets found in posts
 USAGE = "[--dry-run | --verify [--repair]] [--force] [--break-lock]"
 PURPOSE = "upload output/ to the FTP(S) server named in FTP_DEPLOY, sending only what changed"
 # (option, help) for each command-line switch.
@@ -50,6 +52,8 @@ def run_deploy(
         )
         for note in unpublished.notes:
             logger.warning(note)
+        if not check:
+            refuse_secrets(Path(config.get("CACHE_FOLDER", "cache")))
         if check and not repair:
             differences = verify(settings, output, unpublished.withheld)
             for line in differences:
@@ -80,6 +84,20 @@ def run_deploy(
         return 0
     logger.info(f"{settings.user}@{settings.host}:{settings.remote_dir}: {summary}")
     return 0
+
+
+def refuse_secrets(cache_folder: Path) -> None:
+    """Stop before connecting if the last build found a secret in a post (plugins/scan_posts records them)."""
+    record = cache_folder / PUBLISH_CHECK
+    try:
+        secrets = json.loads(record.read_text(encoding="utf-8"))["secrets"]
+    except FileNotFoundError:
+        raise DeployError(f"{record} is missing: run `nikola build` before deploying") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise DeployError(f"{record} is unreadable ({error}); run `nikola build` again") from None
+    if secrets:
+        more = f" (and {len(secrets) - 1} more: `nikola check_notebooks` lists them)" if len(secrets) > 1 else ""
+        raise DeployError(f"not deploying a secret: {secrets[0]}{more}")
 
 
 def report_plan(plan: Plan, logger: logging.Logger, dry_run: bool) -> None:

@@ -5,12 +5,15 @@ Nikola reads any source, blog_build.sources checks them all (notebooks through t
 model, read once), and posts marked `.. execute: true` are executed (or taken from the
 execution cache): all of it before any task runs, so a build that stops here, with one
 line per problem, leaves output/ exactly as it was. Warnings (an output shown as a
-placeholder, a referenced file that is missing) are printed and the build goes on.
+placeholder, a referenced file that is missing, what the check before publishing finds:
+blog_build/notebook_checks.py) are printed and the build goes on; secrets found are also
+recorded for `nikola deploy`, which refuses to publish them.
 Posts come out with a text() that index pages and feeds can call cheaply (teasers.py).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
@@ -19,8 +22,18 @@ from nikola.utils import LOGGER
 
 from blog_build import libraries, pipeline, references
 from blog_build.sources import scan_sources
+from blog_build.store import write_if_changed
 from plugins import versions
 from plugins.scan_posts.teasers import TeaserPost
+
+PUBLISH_CHECK = "publish_check.json"  # read by plugins/ftp_deploy (as data)
+
+
+def record_findings(cache: Path, findings: list[dict]) -> None:
+    """CACHE_FOLDER/publish_check.json: the secrets found, which `nikola deploy` refuses to publish."""
+    secrets = [finding["message"] for finding in findings if finding["blocks"]]
+    cache.mkdir(parents=True, exist_ok=True)
+    write_if_changed(cache / PUBLISH_CHECK, json.dumps({"format": 1, "secrets": secrets}, indent=1))
 
 
 class ScanPosts(nikola_scan_posts.ScanPosts):
@@ -46,6 +59,9 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             problems = notebooks.render_all(posts, every_post=True)
             for name, model in notebooks.rendered_models.items():
                 warnings += references.missing(model.references, Path(name).parent, name)
+            findings = notebooks.publish_findings()
+            warnings += [finding["message"] for finding in findings]
+            record_findings(Path(self.site.config["CACHE_FOLDER"]), findings)
         notebooks.save()
         for warning in warnings:
             LOGGER.warning(warning)
