@@ -18,16 +18,19 @@ from collections.abc import Iterator
 
 OUTPUT_LIMIT = 500_000  # bytes of one output's text or data
 
+# (what it is, substrings one of which every match holds, the pattern): the substring test
+# is cheap and rules most texts out (400 generated posts: 0.20 s -> 0.08 s).
+PRIVATE_KEY = r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
 SECRETS = [
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
-    ("a Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b")),
-    ("a private key", re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----")),
-    ("a .netrc password line", re.compile(r"\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+\S+")),
-    ("a password in a connection string", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:[^\s/@'\"]{3,}@[\w.-]+")),
-]
+    ("an AWS access key", ("AKIA", "ASIA"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a GitHub token", ("gh", "github_pat_"), re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})\b")),
+    ("a Slack token", ("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
+    ("a Google API key", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("an OpenAI-style API key", ("sk-",), re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b")),
+    ("a private key", ("PRIVATE KEY",), re.compile(PRIVATE_KEY)),
+    ("a .netrc password line", ("password",), re.compile(r"\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+\S+")),
+    ("a password in a connection string", ("://",), re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:[^\s/@'\"]{3,}@[\w.-]+")),
+]  # fmt: skip
 PERSONAL_PATH = re.compile(r"(?:/home/|/Users/|[A-Za-z]:\\\\?Users\\\\?)([A-Za-z0-9._-]+)")
 GENERIC_USERS = {"runner", "jovyan", "user", "username", "name", "me", "you", "shared", "public", "Public", "Default"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -48,6 +51,13 @@ def output_texts(output: dict) -> Iterator[str]:
     for mime in TEXT_TYPES:
         if mime in output.get("data", {}):
             yield text_of(output["data"][mime]) if mime != "application/json" else str(output["data"][mime])
+
+
+def first_secret(text: str) -> tuple[str, re.Match] | None:
+    for name, needles, pattern in SECRETS:
+        if any(needle in text for needle in needles) and (match := pattern.search(text)):
+            return name, match
+    return None
 
 
 def line_of(text: str, position: int) -> int:
@@ -75,17 +85,15 @@ def check_notebook(notebook: dict, source: str) -> list[dict]:
         ]
         if "reviewed-secret" not in tags:
             for part, text in texts:
-                for name, pattern in SECRETS:
-                    if match := pattern.search(text):
-                        shown = match.group(0)[:8] + "..."
-                        found(
-                            "secret",
-                            f"cell {number}{part}, line {line_of(text, match.start())}",
-                            f"looks like {name} ({shown})",
-                            "remove it (and revoke it: it may be in your history), or tag the cell "
-                            "reviewed-secret if it is not a real one",
-                        )
-                        break
+                if found_secret := first_secret(text):
+                    name, match = found_secret
+                    found(
+                        "secret",
+                        f"cell {number}{part}, line {line_of(text, match.start())}",
+                        f"looks like {name} ({match.group(0)[:8]}...)",
+                        "remove it (and revoke it: it may be in your history), or tag the cell "
+                        "reviewed-secret if it is not a real one",
+                    )
         if "reviewed-path" not in tags:
             for part, text in texts[1:]:
                 for match in PERSONAL_PATH.finditer(text):
