@@ -100,6 +100,22 @@ class SessionReuseRequired(TLS_DTPHandler):
             self.close()
 
 
+def settings_for_server(server, **overrides: object) -> dict:
+    """conf.py-style FTP_DEPLOY for a test server (anything with host, port and cafile), quick to give up."""
+    values = {
+        "host": server.host,
+        "port": server.port,
+        "user": USER,
+        "remote_dir": "/site",
+        "tls": "explicit" if server.cafile else "off",
+        "cafile": str(server.cafile) if server.cafile else None,
+        "backoff": 0.01,
+        "attempts": 4,
+    }
+    values.update(overrides)
+    return values
+
+
 @dataclass
 class FtpServer:
     root: Path
@@ -111,19 +127,7 @@ class FtpServer:
     host: str = "127.0.0.1"
 
     def settings(self, **overrides: object) -> dict:
-        """conf.py-style FTP_DEPLOY for this server."""
-        values = {
-            "host": self.host,
-            "port": self.port,
-            "user": USER,
-            "remote_dir": "/site",
-            "tls": "explicit" if self.cafile else "off",
-            "cafile": str(self.cafile) if self.cafile else None,
-            "backoff": 0.01,
-            "attempts": 4,
-        }
-        values.update(overrides)
-        return values
+        return settings_for_server(self, **overrides)
 
     def stop(self) -> None:
         self.stop_event.set()

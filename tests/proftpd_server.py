@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftp_server import PASSWORD, USER, make_certificate
+from ftp_server import PASSWORD, USER, make_certificate, settings_for_server
 
 PROFTPD = shutil.which("proftpd") or "/usr/sbin/proftpd"
 TLS_MODULE = Path("/usr/lib/proftpd/mod_tls.so")
@@ -98,19 +98,7 @@ class ProftpdServer:
     host: str = "127.0.0.1"
 
     def settings(self, **overrides: object) -> dict:
-        """conf.py-style FTP_DEPLOY for this server."""
-        values = {
-            "host": self.host,
-            "port": self.port,
-            "user": USER,
-            "remote_dir": "/site",
-            "tls": "explicit" if self.cafile else "off",
-            "cafile": str(self.cafile) if self.cafile else None,
-            "backoff": 0.01,
-            "attempts": 4,
-        }
-        values.update(overrides)
-        return values
+        return settings_for_server(self, **overrides)
 
     def received_bytes(self) -> int:
         """Bytes of the uploads finished so far, from proftpd's transfer log (xferlog format)."""
