@@ -114,6 +114,8 @@ def as_text(key: str, value: object, path: os.PathLike | str) -> str:
 
 def check_value(key: str, value: str, path: os.PathLike | str) -> None:
     """Raise SourceError if `value` is not one that `key` accepts."""
+    if key == "updated" and not value.strip():
+        raise SourceError(f"{path}: updated is empty; give the date of the update, like {DATE_EXAMPLE!r}, or remove it")
     if key in ("date", "updated") and value:
         try:
             parse_date(value)

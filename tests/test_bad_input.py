@@ -92,6 +92,9 @@ CASES = {
         "posts/fine.ipynb",
         "unknown key 'tittle'; did you mean 'title'?",
     ),
+    "an empty updated date (found by the property test)": meta_case(
+        GOOD_META + ".. updated: \n", "updated is empty; give the date of the update"
+    ),
     "an empty tag": meta_case(GOOD_META.replace(".. tags: x", ".. tags: a,,b"), "has an empty tag"),
     "a tag twice": meta_case(GOOD_META.replace(".. tags: x", ".. tags: numpy, NumPy"), "names numpy twice"),
     "an unknown status": meta_case(

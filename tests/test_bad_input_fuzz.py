@@ -186,6 +186,7 @@ FOUND = [
     json.dumps({**NOTEBOOK, "cells": [{**NOTEBOOK["cells"][0], "cell_type": None}, *NOTEBOOK["cells"][1:]]}).encode(),
 ]
 UNKNOWN_ZONE = META.replace("06 UTC", "06 UYTC").encode()
+EMPTY_UPDATED = (META.rstrip("\n") + "\n.. updated: ").encode()
 
 
 def one_line_naming(message: str, *names: str) -> bool:
@@ -197,6 +198,7 @@ def one_line_naming(message: str, *names: str) -> bool:
 @example(notebook=FOUND[0], meta=META.encode())
 @example(notebook=FOUND[1], meta=META.encode())
 @example(notebook=json.dumps(NOTEBOOK).encode(), meta=UNKNOWN_ZONE)
+@example(notebook=json.dumps(NOTEBOOK).encode(), meta=EMPTY_UPDATED)
 def test_the_pipeline_names_the_file_or_builds_the_post(tmp_path: Path, notebook: bytes, meta: bytes) -> None:
     store = ImageStore(tmp_path / "images")
     source, meta_file = "posts/fuzz.ipynb", "posts/fuzz.meta"
