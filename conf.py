@@ -75,8 +75,8 @@ NAVIGATION_LINKS = {
     ),
 }
 
-# Link previews: Open Graph is on by default; Twitter/Mastodon cards too.
-TWITTER_CARD = {"use_twitter_cards": True, "card": "summary"}
+# Link previews: Open Graph and Twitter/Mastodon cards, with the card image plugins/post_cards draws.
+TWITTER_CARD = {"use_twitter_cards": True, "card": "summary_large_image"}
 
 # After each build, plugins/page_size_report names the pages (with what they load) that
 # weigh more than this, in bytes.

@@ -98,6 +98,9 @@ class Series(Taxonomy):
             "kind": "series",
             "description": None,
             "pagekind": ["list", "tag_page"],
+            # A series has no feeds of its own: the templates must not link any.
+            "generate_rss": False,
+            "generate_atom": False,
         }
         return context, dict(context)
 

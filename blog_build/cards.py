@@ -1,0 +1,100 @@
+"""Link-preview cards: a 1200x630 PNG per post (Open Graph, Twitter), drawn with Pillow at build time.
+
+The post's title, the blog's name and the date, over the post's figure (the one in a cell
+tagged `card`, else the first) darkened for the text to read, or on the theme's accent
+colour for a post without figures. No web service, no font to download: Pillow's own
+scalable font. A card is drawn again only when what it shows changes (`card_key`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = (1200, 630)
+MARGIN = 72
+ACCENT = (31, 95, 139)  # the theme's --accent (light)
+CARD_VERSION = "2"  # change to redraw every card after changing how they look
+
+
+def card_key(title: str, blog: str, date: str, source_key: str) -> str:
+    """What a card shows, as a digest: `source_key` stands for the figure (the notebook's content hash)."""
+    return hashlib.sha256(f"{CARD_VERSION}|{title}|{blog}|{date}|{source_key}".encode()).hexdigest()
+
+
+def card_figure(page: dict) -> str | None:
+    """The image file name (as the notebook model stores it) of the figure in a cell tagged `card`, else the first."""
+    first = None
+    for cell in page.get("cells", []):
+        tagged = "card" in (cell.get("metadata", {}).get("tags") or [])
+        for output in cell.get("outputs", []):
+            for name in output.get("metadata", {}).get("filenames", {}).values():
+                if tagged:
+                    return name
+                first = first or name
+    return first
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def wrapped(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, lines: int) -> list[str]:
+    """`text` in at most `lines` lines that fit `width` pixels at `size`, the last cut with an ellipsis."""
+    chars = max(8, int(width / (size * 0.52)))
+    while True:
+        rows = textwrap.wrap(text, chars) or [""]
+        if all(draw.textlength(row, font=font(size)) <= width for row in rows) or chars <= 8:
+            break
+        chars -= 2
+    if len(rows) > lines:
+        rows = rows[:lines]
+        rows[-1] = rows[-1].rstrip(" .,;:") + "..."
+    return rows
+
+
+def draw_card(title: str, blog: str, date: str, figure: bytes | None) -> bytes:
+    """The card as PNG bytes."""
+    if figure is not None:
+        try:
+            picture = Image.open(io.BytesIO(figure)).convert("RGB")
+        except (OSError, ValueError):
+            picture = None
+    else:
+        picture = None
+    if picture is not None:
+        # Cover the card, keep the middle, then darken it so that white text reads on any figure.
+        scale = max(SIZE[0] / picture.width, SIZE[1] / picture.height)
+        picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
+        left, top = (picture.width - SIZE[0]) // 2, (picture.height - SIZE[1]) // 2
+        card = picture.crop((left, top, left + SIZE[0], top + SIZE[1]))
+        dark = Image.new("RGB", SIZE, (12, 18, 24))
+        card = Image.blend(card, dark, 0.6)
+        # Darker towards the bottom, where the text is: the figure shows above it.
+        fade = Image.linear_gradient("L").resize(SIZE).point(lambda value: value * 0.85)
+        card = Image.composite(dark, card, fade)
+    else:
+        card = Image.new("RGB", SIZE, ACCENT)
+    draw = ImageDraw.Draw(card)
+    width = SIZE[0] - 2 * MARGIN
+    rows = wrapped(draw, title, 68, width, 3)
+    y = SIZE[1] - MARGIN - 48 - len(rows) * 82
+    for row in rows:
+        draw.text((MARGIN, y), row, font=font(68), fill="white")
+        y += 82
+    draw.text((MARGIN, SIZE[1] - MARGIN - 34), f"{blog}  ·  {date}", font=font(34), fill=(220, 228, 236))
+    draw.rectangle((MARGIN, MARGIN, MARGIN + 96, MARGIN + 10), fill="white")
+    out = io.BytesIO()
+    card.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def write_card(target: Path, png: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".new")
+    temporary.write_bytes(png)
+    temporary.replace(target)

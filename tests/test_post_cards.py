@@ -1,0 +1,71 @@
+"""Link-preview cards: one 1200x630 PNG per post, its og:image, drawn again only when what it shows changes."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+from lxml import html
+from PIL import Image
+
+from blog_build.cards import SIZE, card_figure, draw_card
+
+from conftest import nikola
+
+
+def png(colour: str, size: tuple[int, int] = (300, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_figure_of_a_cell_tagged_card_else_the_first() -> None:
+    def cell(name: str, tags: list[str]) -> dict:
+        output = {"output_type": "display_data", "metadata": {"filenames": {"image/png": name}}}
+        return {"cell_type": "code", "metadata": {"tags": tags}, "outputs": [output]}
+
+    assert card_figure({"cells": [cell("a.png", []), cell("b.png", ["card"])]}) == "b.png"
+    assert card_figure({"cells": [cell("a.png", []), cell("b.png", [])]}) == "a.png"
+    assert card_figure({"cells": [{"cell_type": "markdown", "source": "x"}]}) is None
+
+
+def test_cards_with_and_without_a_figure_are_1200_by_630() -> None:
+    long_title = "A title long enough to need wrapping over more than the three lines a card allows " * 2
+    for figure in (None, png("red"), png("blue", (2000, 300)), b"not an image"):
+        card = Image.open(io.BytesIO(draw_card(long_title, "Blog", "1 May 2020", figure)))
+        assert card.size == SIZE and card.format == "PNG"
+    red = Image.open(io.BytesIO(draw_card("T", "B", "D", png("red")))).convert("RGB").getpixel((600, 100))
+    plain = Image.open(io.BytesIO(draw_card("T", "B", "D", None))).convert("RGB").getpixel((600, 100))
+    assert red[0] > red[2] and plain[2] > plain[0], "the figure shows through; without one, the accent colour"
+
+
+def test_each_post_gets_its_card_as_og_image_redrawn_only_when_it_changes(small_site: Path) -> None:
+    shutil.copy(small_site / "posts/welcome.ipynb", small_site / "posts/second.ipynb")
+    meta = small_site / "posts/second.meta"
+    meta.write_text(".. title: Second\n.. slug: second\n.. date: 2020-01-01 10:00:00 UTC\n.. type: text\n")
+    nikola(small_site, "build")
+    cards = {slug: small_site / "output/posts" / slug / "card.png" for slug in ("welcome", "second")}
+    for slug, card in cards.items():
+        assert Image.open(card).size == SIZE
+        page = html.fromstring((small_site / "output/posts" / slug / "index.html").read_bytes())
+        assert page.xpath("//meta[@property='og:image']/@content") == [
+            f"https://blog.example.org/posts/{slug}/card.png"
+        ]
+        assert page.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image"]
+    drawn = {slug: card.stat().st_mtime_ns for slug, card in cards.items()}
+
+    nikola(small_site, "build")
+    assert {slug: card.stat().st_mtime_ns for slug, card in cards.items()} == drawn, "a no-op build draws nothing"
+
+    before = cards["second"].read_bytes()
+    meta.write_text(meta.read_text().replace("title: Second", "title: Second, renamed"))
+    nikola(small_site, "build")
+    assert cards["second"].read_bytes() != before, "the renamed post's card is drawn again"
+    assert cards["welcome"].stat().st_mtime_ns == drawn["welcome"], "the other card is left alone"
+
+    meta.write_text(meta.read_text() + ".. previewimage: /images/own.png\n")
+    nikola(small_site, "build")
+    assert not cards["second"].exists(), "a post with its own preview image has no card (and the old one is pruned)"
+    page = html.fromstring((small_site / "output/posts/second/index.html").read_bytes())
+    assert page.xpath("//meta[@property='og:image']/@content") == ["https://blog.example.org/images/own.png"]
