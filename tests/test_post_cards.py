@@ -9,9 +9,9 @@ from pathlib import Path
 from lxml import html
 from PIL import Image
 
-from blog_build.cards import SIZE, card_figure, draw_card
+from blog_build.cards import SIZE, card_figure, draw_card, drawn_key
 
-from conftest import nikola
+from conftest import ROOT, nikola
 
 
 def png(colour: str, size: tuple[int, int] = (300, 200)) -> bytes:
@@ -32,25 +32,36 @@ def test_the_figure_of_a_cell_tagged_card_else_the_first() -> None:
 
 def test_cards_with_and_without_a_figure_are_1200_by_630() -> None:
     long_title = "A title long enough to need wrapping over more than the three lines a card allows " * 2
-    for figure in (None, png("red"), png("blue", (2000, 300)), b"not an image"):
-        card = Image.open(io.BytesIO(draw_card(long_title, "Blog", "1 May 2020", figure)))
-        assert card.size == SIZE and card.format == "PNG"
-    red = Image.open(io.BytesIO(draw_card("T", "B", "D", png("red")))).convert("RGB").getpixel((600, 100))
+    for figure, kind in ((None, "PNG"), (png("red"), "JPEG"), (png("blue", (2000, 300)), "JPEG"), (b"x", "PNG")):
+        card = Image.open(io.BytesIO(draw_card(long_title, "Blog", "1 May 2020", figure, "k", kind)))
+        assert card.size == SIZE and card.format == kind
+    red = Image.open(io.BytesIO(draw_card("T", "B", "D", png("red"), kind="JPEG"))).convert("RGB").getpixel((600, 100))
     plain = Image.open(io.BytesIO(draw_card("T", "B", "D", None))).convert("RGB").getpixel((600, 100))
     assert red[0] > red[2] and plain[2] > plain[0], "the figure shows through; without one, the accent colour"
 
 
+def test_a_card_remembers_what_it_was_drawn_for(tmp_path: Path) -> None:
+    for kind in ("PNG", "JPEG"):
+        path = tmp_path / f"card.{kind.lower()}"
+        path.write_bytes(draw_card("T", "B", "D", png("red"), "key-1", kind))
+        assert drawn_key(path) == "key-1"
+    assert drawn_key(tmp_path / "missing.png") is None
+
+
 def test_each_post_gets_its_card_as_og_image_redrawn_only_when_it_changes(small_site: Path) -> None:
-    shutil.copy(small_site / "posts/welcome.ipynb", small_site / "posts/second.ipynb")
+    shutil.copy(ROOT / "posts/fibonacci.ipynb", small_site / "posts/second.ipynb")  # it has figures
     meta = small_site / "posts/second.meta"
     meta.write_text(".. title: Second\n.. slug: second\n.. date: 2020-01-01 10:00:00 UTC\n.. type: text\n")
     nikola(small_site, "build")
-    cards = {slug: small_site / "output/posts" / slug / "card.png" for slug in ("welcome", "second")}
+    cards = {
+        "welcome": small_site / "output/posts/welcome/card.png",  # no figures: a title card
+        "second": small_site / "output/posts/second/card.jpg",
+    }
     for slug, card in cards.items():
         assert Image.open(card).size == SIZE
         page = html.fromstring((small_site / "output/posts" / slug / "index.html").read_bytes())
         assert page.xpath("//meta[@property='og:image']/@content") == [
-            f"https://blog.example.org/posts/{slug}/card.png"
+            f"https://blog.example.org/posts/{slug}/{card.name}"
         ]
         assert page.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image"]
     drawn = {slug: card.stat().st_mtime_ns for slug, card in cards.items()}

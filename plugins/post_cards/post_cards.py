@@ -1,16 +1,15 @@
 """A link-preview card for each post (blog_build/cards.py draws it), named as the post's og:image.
 
 Once the posts are scanned (the `scanned` signal, before any task is made) each post
-without a `previewimage` of its own gets `card.png` beside its page as one, so every page
-task sees the same metadata from the first build on. One task draws the cards: its
-up-to-date check is the digest of what every card shows, and it redraws only the cards
-whose digest changed (CACHE_FOLDER/cards.json), so a no-op build draws nothing and an edit
-redraws one.
+without a `previewimage` of its own gets `card.jpg` (or `card.png`) beside its page as one, so every page
+task sees the same metadata from the first build on. One task per 40 cards draws them: its
+up-to-date check is the digest of what its cards show, and it redraws only the cards whose
+file was drawn for something else (the key is kept in the file), so a no-op build draws
+nothing and an edit redraws one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 from pathlib import Path
@@ -22,15 +21,16 @@ from nikola.utils import config_changed
 from blog_build import cards, pipeline
 from plugins import versions
 
-CARD_NAME = "card.png"
+CARD_NAME = "card"  # card.jpg over a figure, card.png for a title alone (blog_build/cards.py says why)
+CHUNK = 40  # cards per task
 
 
-def card_path(post, lang: str) -> str:
+def card_path(post, lang: str, extension: str) -> str:
     """Where a post's card goes, relative to output/: beside its page."""
     page = post.destination_path(lang, sep="/")
     if posixpath.basename(page) == "index.html":
-        return posixpath.join(posixpath.dirname(page), CARD_NAME)
-    return posixpath.splitext(page)[0] + "." + CARD_NAME
+        return posixpath.join(posixpath.dirname(page), CARD_NAME + extension)
+    return f"{posixpath.splitext(page)[0]}.{CARD_NAME}{extension}"
 
 
 class PostCards(Task):
@@ -50,7 +50,7 @@ class PostCards(Task):
             if not post.is_post or post.meta[lang].get("previewimage"):
                 continue
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
-            target = card_path(post, lang)
+            target = card_path(post, lang, ".jpg" if model is not None and model.images else ".png")
             key = cards.card_key(post.title(lang), blog, self.date(post), model.key if model else "")
             self.cards[target] = (post, key)
             post.meta[lang]["previewimage"] = "/" + target
@@ -62,30 +62,30 @@ class PostCards(Task):
     def gen_tasks(self):
         self.site.scan_posts()
         yield self.group_task()
-        if not self.cards:
-            return
         output = self.site.config["OUTPUT_FOLDER"]
-        yield {
-            "basename": self.name,
-            "name": os.path.join(output, "cards"),
-            "targets": sorted(os.path.join(output, target) for target in self.cards),
-            "actions": [(self.draw_cards, [output])],
-            "uptodate": [config_changed({target: key for target, (_, key) in self.cards.items()}, self.name)],
-            "clean": True,
-        }
+        targets = sorted(self.cards)
+        # In chunks, so that a full build draws them on every core; each chunk's up-to-date
+        # check is the digest of what its cards show.
+        for start in range(0, len(targets), CHUNK):
+            chunk = targets[start : start + CHUNK]
+            yield {
+                "basename": self.name,
+                "name": os.path.join(output, f"cards-{start // CHUNK}"),
+                "targets": [os.path.join(output, target) for target in chunk],
+                "actions": [(self.draw_cards, [output, chunk])],
+                "uptodate": [config_changed({target: self.cards[target][1] for target in chunk}, self.name)],
+                "clean": True,
+            }
 
-    def draw_cards(self, output: str) -> None:
-        record_path = Path(self.site.config["CACHE_FOLDER"], "cards.json")
-        try:
-            drawn = json.loads(record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            drawn = {}
+    def draw_cards(self, output: str, chunk: list[str]) -> None:
+        """Draw each card of `chunk` whose file was not drawn for what it shows now."""
         lang = self.site.config["DEFAULT_LANG"]
         blog = self.site.config["BLOG_TITLE"](lang)
         notebooks = pipeline.current
-        for target, (post, key) in sorted(self.cards.items()):
+        for target in chunk:
+            post, key = self.cards[target]
             path = Path(output, target)
-            if drawn.get(target) == key and path.exists():
+            if cards.drawn_key(path) == key:
                 continue
             figure = None
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
@@ -93,8 +93,5 @@ class PostCards(Task):
                 name = cards.card_figure(notebooks.page(model))
                 image = notebooks.images.folder / posixpath.basename(name) if name else None
                 figure = image.read_bytes() if image and image.exists() else None
-            cards.write_card(path, cards.draw_card(post.title(lang), blog, self.date(post), figure))
-            drawn[target] = key
-        drawn = {target: key for target, key in drawn.items() if target in self.cards}
-        record_path.parent.mkdir(parents=True, exist_ok=True)
-        record_path.write_text(json.dumps(drawn, indent=1, sort_keys=True), encoding="utf-8")
+            kind = "JPEG" if target.endswith(".jpg") else "PNG"
+            cards.write_card(path, cards.draw_card(post.title(lang), blog, self.date(post), figure, key, kind))
