@@ -19,6 +19,7 @@ from nikola.plugin_categories import Task
 from nikola.utils import config_changed
 
 from blog_build import cards, pipeline
+from blog_build.pipeline import remove_unused
 from plugins import versions
 
 CARD_NAME = "card"  # card.jpg over a figure, card.png for a title alone (blog_build/cards.py says why)
@@ -64,6 +65,9 @@ class PostCards(Task):
         yield self.group_task()
         output = self.site.config["OUTPUT_FOLDER"]
         targets = sorted(self.cards)
+        # Forget drawn cards no post shows any more (an old title), before any chunk runs.
+        keep = {key + posixpath.splitext(target)[1] for target, (_, key) in self.cards.items()}
+        remove_unused(self.drawn_folder(), keep)
         # In chunks, so that a full build draws them on every core; each chunk's up-to-date
         # check is the digest of what its cards show.
         for start in range(0, len(targets), CHUNK):
@@ -78,14 +82,23 @@ class PostCards(Task):
             }
 
     def draw_cards(self, output: str, chunk: list[str]) -> None:
-        """Draw each card of `chunk` whose file was not drawn for what it shows now."""
+        """Put in place each card of `chunk` whose file was not drawn for what it shows now.
+
+        Cards are drawn into CACHE_FOLDER/cards/KEY (a full build after `rm -rf output`, or
+        in CI with cache/ restored, copies them rather than drawing 400 again).
+        """
         lang = self.site.config["DEFAULT_LANG"]
         blog = self.site.config["BLOG_TITLE"](lang)
         notebooks = pipeline.current
+        drawn = self.drawn_folder()
         for target in chunk:
             post, key = self.cards[target]
             path = Path(output, target)
             if cards.drawn_key(path) == key:
+                continue
+            cached = drawn / (key + posixpath.splitext(target)[1])
+            if cached.exists():
+                cards.write_card(path, cached.read_bytes())
                 continue
             figure = None
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
@@ -94,4 +107,9 @@ class PostCards(Task):
                 image = notebooks.images.folder / posixpath.basename(name) if name else None
                 figure = image.read_bytes() if image and image.exists() else None
             kind = "JPEG" if target.endswith(".jpg") else "PNG"
-            cards.write_card(path, cards.draw_card(post.title(lang), blog, self.date(post), figure, key, kind))
+            card = cards.draw_card(post.title(lang), blog, self.date(post), figure, key, kind)
+            cards.write_card(cached, card)
+            cards.write_card(path, card)
+
+    def drawn_folder(self) -> Path:
+        return Path(self.site.config["CACHE_FOLDER"], "cards")
