@@ -76,7 +76,10 @@ def test_post_has_highlighted_code_and_its_outputs(built_site: Path, name: str) 
 def test_post_head_describes_it_for_search_engines_and_link_previews(built_site: Path) -> None:
     doc = page(built_site, "posts/fibonacci/index.html")
     assert doc.xpath("string(//meta[@property='og:title']/@content)") == "The Fibonacci sequence"
-    assert doc.xpath("string(//meta[@name='twitter:card']/@content)") == "summary"
+    assert doc.xpath("string(//meta[@name='twitter:card']/@content)") == "summary_large_image"
+    card = "https://blog.example.org/posts/fibonacci/card.jpg"
+    assert doc.xpath("string(//meta[@property='og:image']/@content)") == card, "its link-preview card"
+    assert (built_site / "output/posts/fibonacci/card.jpg").is_file()
     (ld,) = doc.xpath("//script[@type='application/ld+json']/text()")
     data = json.loads(ld)
     assert data["@type"] == "BlogPosting" and data["headline"] == "The Fibonacci sequence"
