@@ -1,22 +1,30 @@
-"""Build speed: this site against stock Nikola and against the floor, on the same posts.
+"""Build speed: this site against stock Nikola, Sphinx + ABlog and the floor, on the same posts.
 
 For each N, benchmarks/generate_posts.py writes N notebook posts into
-(a) a copy of this site (its conf.py, theme and plugins; the blog's own posts left out) and
-(b) stock Nikola: `nikola init` with the ipynb compiler added to POSTS, nothing else changed.
+(a) a copy of this site (its conf.py, theme and plugins; the blog's own posts left out),
+(b) stock Nikola: `nikola init` with the ipynb compiler added to POSTS, nothing else changed, and
+(c) the peer, Sphinx + ABlog + MyST-NB (the Sphinx route to a notebook blog): a minimal ABlog
+site (PEER_CONF: alabaster, ABlog's blog, archive and tag pages and Atom feeds, notebooks not
+executed), each notebook's `.meta` moved into its notebook metadata, where ABlog reads it.
 Each is timed for a full build, a no-op rebuild, a rebuild after editing one markdown cell
-of one post, and a full build with `-n 2`; the peak memory of the full build is recorded.
+of one post, and (the two Nikola sites) a full build with `-n 2`; the peak memory of the
+full build is recorded. After each build the posts' pages are counted (and the edit looked
+for in its page), so a broken build cannot pass as a fast one.
 The floor is one Python process doing only the unavoidable work for the same notebooks:
 parse the JSON, render the markdown (mistune), highlight the code (Pygments), write HTML.
-Seconds are medians of --runs runs; the two sites take turns, run by run, so that the
-drift of this shared machine's speed falls on both.
+Seconds are medians of --runs runs; the sites take turns, run by run, each going first in
+turn, so that the drift of this shared machine's speed falls on all of them.
+
+The peer runs from benchmarks/.peer-venv/, which the benchmark makes itself from
+requirements/peer-benchmark.lock (`pip install --require-hashes --no-deps`), apart from .venv.
 
 Quarto is not measured: `pip install quarto-cli` builds from a source package that
 downloads the Quarto binary from GitHub, which the network here refuses.
 
 With `--baseline REV` the baseline is this site as it was at git revision REV (checked out
-into a temporary worktree) instead of stock Nikola: the same posts, the same scenarios, for
-telling whether a change made the build faster or slower. Its table is recorded in its own
-section.
+into a temporary worktree) instead of stock Nikola and the peer: the same posts, the same
+scenarios, for telling whether a change made the build faster or slower. Its table is
+recorded in its own section.
 
     .venv/bin/python benchmarks/build_benchmark.py [--posts 20 100 400] [--runs 3] [--write]
     .venv/bin/python benchmarks/build_benchmark.py --baseline e79061f --posts 400 [--write]
@@ -24,13 +32,16 @@ section.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,16 +53,65 @@ from benchmarks.report import main_with_posts  # noqa: E402
 from conftest import copy_site  # noqa: E402
 
 SCENARIOS = ("full", "no-op", "one edit", "full, -n 2")
-STATE = ("output", "cache", ".doit.db", ".doit.db.dat", ".doit.db.dir", ".doit.db.bak", ".doit.db.db")
+NIKOLA_STATE = ("output", "cache", ".doit.db", ".doit.db.dat", ".doit.db.dir", ".doit.db.bak", ".doit.db.db")
+PEER_VENV = ROOT / "benchmarks" / ".peer-venv"
+PEER_LOCK = ROOT / "requirements" / "peer-benchmark.lock"
+# A minimal ABlog site with what a blog has: post pages, the blog's list of posts, archive
+# and tag pages, Atom feeds for the blog and for each tag and archive (as Nikola writes RSS
+# and Atom per tag). The notebooks' outputs are shown as saved, as in the Nikola sites.
+PEER_CONF = """\
+project = "Generated posts"
+extensions = ["myst_nb", "ablog"]
+nb_execution_mode = "off"
+blog_post_pattern = "posts/*"
+blog_title = "Generated posts"
+blog_baseurl = "https://blog.example.org/"
+blog_feed_archives = True
+post_date_format = "%Y-%m-%d %H:%M"
+# the notebook's "title" metadata becomes the page's <h1>, as Nikola shows the title
+myst_title_to_header = True
+html_theme = "alabaster"
+exclude_patterns = ["_build"]
+"""
+PEER_INDEX = """\
+# Generated posts
+
+```{postlist} 10
+:excerpts:
+```
+"""
 
 
-def our_site(folder: Path, count: int) -> Path:
+@dataclass(frozen=True)
+class Site:
+    """One site under test: the command that builds it, what a clean build removes, where post pages land."""
+
+    folder: Path
+    command: tuple[str, ...]
+    state: tuple[str, ...]
+    post_page: str  # the page of post SLUG, relative to folder
+    # the page that must link every post (the peer's: proof that ABlog took each notebook for a post)
+    post_list: str | None = None
+    parallel_option: tuple[str, ...] | None = None  # how to build on two cores; None: not measured
+
+
+def nikola_site(folder: Path) -> Site:
+    return Site(
+        folder,
+        (sys.executable, "-m", "nikola", "build"),
+        NIKOLA_STATE,
+        "output/posts/{slug}/index.html",
+        parallel_option=("-n", "2"),
+    )
+
+
+def our_site(folder: Path, count: int) -> Site:
     site = copy_site(folder, posts=())
     write_posts(site / "posts", count)
-    return site
+    return nikola_site(site)
 
 
-def revision_site(folder: Path, count: int, revision: str) -> Path:
+def revision_site(folder: Path, count: int, revision: str) -> Site:
     """This site's sources as they were at git `revision`, with the generated posts."""
     checkout = folder.with_name(folder.name + "-checkout")
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(checkout), revision], check=True)
@@ -60,71 +120,131 @@ def revision_site(folder: Path, count: int, revision: str) -> Path:
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
     write_posts(folder / "posts", count)
-    return folder
+    return nikola_site(folder)
 
 
-def stock_site(folder: Path, count: int) -> Path:
+def stock_site(folder: Path, count: int) -> Site:
     subprocess.run([sys.executable, "-m", "nikola", "init", "-q", str(folder)], check=True, capture_output=True)
     conf = folder / "conf.py"
     conf.write_text(
         conf.read_text().replace("POSTS = (\n", 'POSTS = (\n    ("posts/*.ipynb", "posts", "post.tmpl"),\n', 1)
     )
     write_posts(folder / "posts", count)
-    return folder
+    return nikola_site(folder)
 
 
-def clean(site: Path) -> None:
-    for name in STATE:
-        path = site / name
+def peer_python() -> Path:
+    """The peer's interpreter in benchmarks/.peer-venv/, made anew whenever peer-benchmark.lock changes."""
+    python = PEER_VENV / "bin" / "python"
+    stamp = PEER_VENV / "installed-lock.sha256"
+    wanted = hashlib.sha256(PEER_LOCK.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return python
+    shutil.rmtree(PEER_VENV, ignore_errors=True)
+    print(f"installing the peer into {PEER_VENV.relative_to(ROOT)} from {PEER_LOCK.relative_to(ROOT)}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+    install = [str(python), "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", "-r", str(PEER_LOCK)]
+    subprocess.run(install, check=True)
+    stamp.write_text(wanted)
+    return python
+
+
+def peer_site(folder: Path, count: int) -> Site:
+    """Sphinx + ABlog + MyST-NB on the generated notebooks, each `.meta` moved into its notebook's metadata."""
+    for notebook_path in write_posts(folder / "posts", count):
+        meta_path = notebook_path.with_suffix(".meta")
+        meta = dict(re.findall(r"^\.\. (\w+): (.*)$", meta_path.read_text(), re.M))
+        notebook = json.loads(notebook_path.read_text())
+        notebook["metadata"].update(
+            blogpost=True, title=meta["title"], date=meta["date"].removesuffix(" UTC"), tags=meta["tags"]
+        )
+        notebook_path.write_text(json.dumps(notebook, indent=1))
+        meta_path.unlink()
+    (folder / "conf.py").write_text(PEER_CONF)
+    (folder / "index.md").write_text(PEER_INDEX)
+    return Site(
+        folder,
+        (str(peer_python()), "-m", "sphinx", "-q", "-b", "html", ".", "_build/html"),
+        ("_build",),
+        "_build/html/posts/{slug}.html",
+        post_list="_build/html/blog.html",
+    )
+
+
+def clean(site: Site) -> None:
+    for name in site.state:
+        path = site.folder / name
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
 
 
-def build(site: Path, *args: str) -> tuple[float, int]:
-    """Seconds and peak resident memory (MB) of one `nikola build`."""
+def build(site: Site, *args: str) -> tuple[float, int]:
+    """Seconds and peak resident memory (MB) of one build."""
     started = time.perf_counter()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "nikola", "build", *args],
-        cwd=site,
-        capture_output=True,
-        text=True,
+        ["/usr/bin/time", "-f", "%M", *site.command, *args], cwd=site.folder, capture_output=True, text=True
     )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"build failed in {site}:\n{result.stderr[-2000:]}")
+        raise SystemExit(f"build failed in {site.folder}:\n{result.stderr[-2000:]}")
     return seconds, int(result.stderr.strip().splitlines()[-1]) // 1024
 
 
-def edit_one_post(site: Path, run: int) -> None:
-    path = sorted((site / "posts").glob("*.ipynb"))[0]
+def check_built(site: Site, count: int, edit: str | None = None) -> None:
+    """Stop the benchmark unless every post has its page (and the edited post's page shows `edit`)."""
+    slugs = [f"generated-{n:04d}" for n in range(count)]
+    missing = [slug for slug in slugs if not (site.folder / site.post_page.format(slug=slug)).exists()]
+    if site.post_list:
+        listed = (site.folder / site.post_list).read_text(encoding="utf-8")
+        missing += [f"{slug} (not in {site.post_list})" for slug in slugs if f"{slug}.html" not in listed]
+    if edit is not None:
+        page = site.folder / site.post_page.format(slug=slugs[0])
+        if edit not in page.read_text(encoding="utf-8"):
+            missing.append(f"{slugs[0]} (the edit {edit!r} is not on its page)")
+    if missing:
+        raise SystemExit(f"{site.folder}: {len(missing)} of {count} posts not built: {', '.join(missing[:5])}")
+
+
+def edit_one_post(site: Site, run: int) -> str:
+    """Append a sentence to the first markdown cell of the first post; return the sentence."""
+    path = sorted((site.folder / "posts").glob("*.ipynb"))[0]
     notebook = json.loads(path.read_text())
-    notebook["cells"][0]["source"] += f" Edited in run {run}."
+    sentence = f"Edited in run {run}."
+    notebook["cells"][0]["source"] += " " + sentence
     path.write_text(json.dumps(notebook, indent=1))
+    return sentence
 
 
-def measure_round(site: Path, run: int, samples: dict[str, list[float]]) -> None:
-    """One of each build, in order: full, no-op, one edit, then full with `-n 2`."""
+def measure_round(site: Site, count: int, run: int, samples: dict[str, list[float]]) -> None:
+    """One of each build, in order: full, no-op, one edit, then full on two cores."""
     clean(site)
     seconds, peak = build(site)
+    check_built(site, count)
     samples["full"].append(seconds)
     samples["memory"].append(peak)
     samples["no-op"].append(build(site)[0])
-    edit_one_post(site, run)
+    check_built(site, count)
+    sentence = edit_one_post(site, run)
     samples["one edit"].append(build(site)[0])
-    clean(site)
-    samples["full, -n 2"].append(build(site, "-n", "2")[0])
+    check_built(site, count, sentence)
+    if site.parallel_option:
+        clean(site)
+        samples["full, -n 2"].append(build(site, *site.parallel_option)[0])
+        check_built(site, count, sentence)
 
 
-def measure(sites: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
-    """Medians per site; the sites take turns, first one then the other, so drift hits both."""
+def measure(sites: dict[str, Site], count: int, runs: int) -> dict[str, dict[str, float]]:
+    """Medians per site; the sites take turns, each run starting one site later, so drift hits all."""
     samples = {name: {scenario: [] for scenario in (*SCENARIOS, "memory")} for name in sites}
+    names = list(sites)
     for run in range(runs):
-        for name in list(sites)[:: 1 if run % 2 == 0 else -1]:
-            measure_round(sites[name], run, samples[name])
+        shift = run % len(names)
+        for name in names[shift:] + names[:shift]:
+            measure_round(sites[name], count, run, samples[name])
     return {
-        name: {**{s: statistics.median(v[s]) for s in SCENARIOS}, "memory": max(v["memory"])}
+        name: {**{s: statistics.median(v[s]) for s in SCENARIOS if v[s]}, "memory": max(v["memory"])}
         for name, v in samples.items()
     }
 
@@ -154,32 +274,52 @@ def floor(posts: Path) -> float:
         return time.perf_counter() - started
 
 
+def row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def benchmark(counts: list[int], runs: int, baseline: str | None = None) -> str:
     label = f"at {baseline}" if baseline else "stock Nikola"
-    lines = [
-        f"| posts | build | {label}, s | this site, s | this / baseline | s per post | floor, s | this / floor |",
-        "|---|---|---|---|---|---|---|---|",
+    with_peer = baseline is None
+    peer = ["Sphinx + ABlog, s"] if with_peer else []
+    header = ["posts", "build", f"{label}, s", *peer, "this site, s", "this / baseline" if baseline else "this / stock"]
+    header += ["this / Sphinx"] if with_peer else []
+    header += ["s per post", "floor, s", "this / floor"]
+    lines = [row(header), "|" + "---|" * len(header)]
+    memory_header = [
+        "posts",
+        f"{label}, peak MB",
+        *(["Sphinx + ABlog, peak MB"] if with_peer else []),
+        "this site, peak MB",
     ]
-    memory_lines = [f"| posts | {label}, peak MB | this site, peak MB |", "|---|---|---|"]
+    memory_lines = [row(memory_header), "|" + "---|" * len(memory_header)]
     for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"build-bench-{count}-") as temp:
             ours_site = our_site(Path(temp) / "ours", count)
             other = Path(temp) / "baseline"
             base = revision_site(other, count, baseline) if baseline else stock_site(other, count)
             sites = {"stock": base, "ours": ours_site}
-            results = measure(sites, runs)
-            stock, ours = results["stock"], results["ours"]
-            bottom = statistics.median(floor(ours_site / "posts") for _ in range(runs))
+            if with_peer:
+                sites["peer"] = peer_site(Path(temp) / "peer", count)
+            results = measure(sites, count, runs)
+            bottom = statistics.median(floor(ours_site.folder / "posts") for _ in range(runs))
+        stock, ours = results["stock"], results["ours"]
         for scenario in SCENARIOS:
-            ratio_floor = f"{ours[scenario] / bottom:.1f}x" if scenario.startswith("full") else "-"
-            floor_text = f"{bottom:.1f}" if scenario.startswith("full") else "-"
-            ratio_stock = ours[scenario] / stock[scenario]
-            lines.append(
-                f"| {count} | {scenario} | {stock[scenario]:.1f} | {ours[scenario]:.1f} | {ratio_stock:.2f}x "
-                f"| {ours[scenario] / count:.3f} | {floor_text} | {ratio_floor} |"
-            )
-        memory_lines.append(f"| {count} | {stock['memory']} | {ours['memory']} |")
-        print(lines[-4:], memory_lines[-1], sep="\n", flush=True)
+            full = scenario.startswith("full")
+            cells = [str(count), scenario, f"{stock[scenario]:.1f}"]
+            # the peer is not timed on two cores: ABlog is not safe for Sphinx's parallel reading
+            peer_timed = with_peer and scenario in results["peer"]
+            if with_peer:
+                cells.append(f"{results['peer'][scenario]:.1f}" if peer_timed else "-")
+            cells += [f"{ours[scenario]:.1f}", f"{ours[scenario] / stock[scenario]:.2f}x"]
+            if with_peer:
+                cells.append(f"{ours[scenario] / results['peer'][scenario]:.2f}x" if peer_timed else "-")
+            cells += [f"{ours[scenario] / count:.3f}", f"{bottom:.1f}" if full else "-"]
+            cells.append(f"{ours[scenario] / bottom:.1f}x" if full else "-")
+            lines.append(row(cells))
+        memory = [str(count), str(stock["memory"]), *([str(results["peer"]["memory"])] if with_peer else [])]
+        memory_lines.append(row([*memory, str(ours["memory"])]))
+        print(*lines[-len(SCENARIOS) :], memory_lines[-1], sep="\n", flush=True)
     return "\n".join(lines) + "\n\nPeak memory of a full build (`/usr/bin/time -f %M`):\n\n" + "\n".join(memory_lines)
 
 
