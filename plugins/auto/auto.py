@@ -1,9 +1,10 @@
-"""`nikola auto` (make serve), with Nikola's own code loaded only when the command runs.
+"""`nikola auto` (make serve), with its code loaded only when the command runs.
 
 Nikola imports every command plugin's module when it starts; its auto plugin imports
 aiohttp at the top, 0.25 s that `nikola build`, `check` and every other command paid for
 nothing. This stand-in (same plugin name, so the site's copy wins) has the same name,
-description and options, and hands the run to Nikola's CommandAuto.
+description and options, and hands the run to preview_server.PreviewAuto: Nikola's
+CommandAuto, rebuilding only for real changes and showing a failed build on the page.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from nikola.plugin_categories import Command
 from plugins import versions
 
 
-def nikolas():
-    from nikola.plugins.command.auto import CommandAuto
+def preview_command() -> type:
+    """The command class (imported here: it imports Nikola's auto plugin and aiohttp)."""
+    from plugins.auto.preview_server import PreviewAuto
 
-    return CommandAuto
+    return PreviewAuto
 
 
 class LazyAuto(Command):
@@ -31,10 +33,10 @@ class LazyAuto(Command):
 
     def get_options(self) -> list:
         """Nikola's own options for `nikola auto` (read when the command line is parsed)."""
-        self.cmd_options = nikolas().cmd_options
+        self.cmd_options = preview_command().cmd_options
         return super().get_options()
 
     def _execute(self, options: dict, args: list) -> int:
-        command = nikolas()()
+        command = preview_command()()
         command.set_site(self.site)
         return command._execute(options, args)

@@ -1,0 +1,147 @@
+"""Nikola's `nikola auto`, made to rebuild only for real changes and to show a failed build on the page.
+
+Imported only when `nikola auto` runs (it imports aiohttp). Nikola's CommandAuto does the
+serving, the watching and the first build; this subclass changes what it does with events
+(blog_build/preview.py decides):
+
+- reads are not changes (watchdog reports them; Nikola 8.3 rebuilt for its own build's
+  reads, for ever), nor are editors' temporary files, nor a save of the same bytes;
+- writes are collected until they pause, so one save is one rebuild and no build reads a
+  notebook Jupyter is still writing;
+- a reload is sent for each output file whose content changed, at once (Nikola queued them
+  0.35 s apart, so the page being read could wait seconds behind the rest of the site), and
+  the page's script (preview.js, a livereload.js plugin) reloads only for its own file;
+- a failed build is one line per problem in the terminal and an overlay on every open page
+  (Nikola sent the whole log to `alert()`), until the next build succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+from nikola.plugins.command.auto import CommandAuto, IndexHtmlStaticResource
+
+from blog_build import preview
+
+PAGE_SCRIPT = Path(__file__).with_name("preview.js")
+
+
+class PreviewAuto(CommandAuto):
+    """CommandAuto with blog_build.preview's event handling and the build error on the page."""
+
+    def _execute(self, options: dict, args: list) -> int | None:
+        self.root = os.getcwd()
+        self.source_hashes = preview.ContentHashes()
+        self.source_changes = preview.ChangeBatch(self.source_hashes)
+        self.output_changes = preview.ChangeBatch(preview.ContentHashes())
+        self.build_errors: list[str] = []
+        self.status_sockets: set[web.WebSocketResponse] = set()
+        return super()._execute(options, args)
+
+    async def set_up_server(self, host: str, port: int, base_path: str, out_folder: str) -> None:
+        """Nikola's server and routes, plus preview.js (before livereload.js in every page) and the status socket.
+
+        Written out rather than extended: Nikola's registers its catch-all static resource
+        before returning, and routes added after it would never be reached.
+        """
+        self.snippet = '<script src="/preview.js"></script>\n' + self.snippet
+        webapp = web.Application()
+        webapp.router.add_get("/livereload.js", self.serve_livereload_js)
+        webapp.router.add_get("/robots.txt", self.serve_robots_txt)
+        webapp.router.add_route("*", "/livereload", self.websocket_handler)
+        webapp.router.add_get("/preview.js", self.serve_page_script)
+        webapp.router.add_get("/preview-status", self.status_socket)
+        webapp.router.register_resource(IndexHtmlStaticResource(True, self.snippet, base_path, out_folder))
+        webapp.on_shutdown.append(self.remove_websockets)
+        webapp.on_shutdown.append(self.close_status_sockets)
+        self.web_runner = web.AppRunner(webapp)
+        await self.web_runner.setup()
+        await web.TCPSite(self.web_runner, host, port).start()
+
+    async def run_initial_rebuild(self) -> None:
+        """Remember every source as it is, then build (a save of the same bytes later is no change)."""
+        config = self.site.config
+        skip = [Path(config["OUTPUT_FOLDER"]), Path(config["CACHE_FOLDER"]), Path("node_modules")]
+        self.source_hashes.seed([Path(self.root)], skip=skip)
+        await super().run_initial_rebuild()
+
+    async def queue_rebuild(self, event) -> None:
+        for path in self.written_paths(event):
+            self.source_changes.add(path)
+
+    async def run_rebuild_queue(self) -> None:
+        """Rebuild once the writes pause, if any file's content changed; also for a change during the first build."""
+        # The watcher starts after the first build: anything saved while it ran has no event.
+        if changed := self.source_hashes.changed_since_seen():
+            await self._rebuild_site(os.path.relpath(changed[0], self.root))
+        while True:
+            changed = await self.source_changes.changed_paths()
+            await self._rebuild_site(os.path.relpath(changed[0], self.root))
+
+    async def _rebuild_site(self, event_path: str | None = None) -> None:
+        """`nikola build` as Nikola runs it; a failure is one line per problem, here and on the pages."""
+        self.is_rebuilding = True
+        self.logger.info(f"REBUILDING SITE (from {event_path})" if event_path else "REBUILDING SITE")
+        build = await asyncio.create_subprocess_exec(*self.nikola_cmd, stderr=subprocess.PIPE)
+        log = (await build.stderr.read()).decode("utf-8", errors="replace")
+        exit_code = await build.wait()
+        if exit_code != 0:
+            self.build_errors = preview.build_errors(log)
+            for line in self.build_errors:
+                self.logger.error(f"Build failed: {line}")
+        else:
+            self.build_errors = []
+            self.logger.info("Rebuild successful\n" + log)
+        await self.send_status()
+        self.is_rebuilding = False
+
+    async def reload_page(self, event) -> None:
+        for path in self.written_paths(event):
+            self.output_changes.add(path)
+
+    async def run_reload_queue(self) -> None:
+        """A reload for every output file whose content changed, as soon as the writes pause."""
+        output = os.path.abspath(self.site.config["OUTPUT_FOLDER"])
+        while True:
+            for path in await self.output_changes.changed_paths():
+                await self._send_reload_command(os.path.relpath(path, output).replace(os.sep, "/"))
+
+    def written_paths(self, event) -> list[str]:
+        """The paths an event may have changed: none for a read, a folder, or a temporary file."""
+        if event.is_directory or not preview.is_change(event.event_type):
+            return []
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        return [path for path in paths if path and not preview.is_ignored(path, self.root)]
+
+    async def serve_page_script(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(PAGE_SCRIPT, headers={"Cache-Control": "no-store"})
+
+    async def status_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Tells a page the build's errors now and after every build (an empty list: it built)."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.status_sockets.add(socket)
+        try:
+            await socket.send_json({"errors": self.build_errors})
+            async for message in socket:
+                if message.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.status_sockets.discard(socket)
+        return socket
+
+    async def send_status(self) -> None:
+        for socket in list(self.status_sockets):
+            try:
+                await socket.send_json({"errors": self.build_errors})
+            except ConnectionError:
+                self.status_sockets.discard(socket)
+
+    async def close_status_sockets(self, _app: web.Application) -> None:
+        for socket in list(self.status_sockets):
+            await socket.close()
+        self.status_sockets.clear()
