@@ -1,0 +1,364 @@
+"""`make serve` (`nikola auto`, plugins/auto): rebuilds for real changes only, and shows what it built.
+
+The rules (blog_build/preview.py) are tested directly; then a real `nikola auto` serves a
+copy of the site on a free port of 127.0.0.1 and Debian's Chromium keeps a page open while
+the sources are read, saved unchanged, shadowed by editors' temporary files, edited, broken
+and mended. A rebuild is counted by the server's "REBUILDING SITE" line; a page that
+reloaded has lost the marker the test set on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from blog_build import preview
+
+from conftest import copy_site, nikola
+
+CHROMIUM = "/usr/bin/chromium"
+QUIET_SECONDS = 4  # how long a test waits for a rebuild that must not come
+STARTUP_SECONDS = 180
+CHANGE_SECONDS = 90  # a generous bound for a rebuild that must come; never a speed check
+
+# --- The rules, directly ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "posts/.ipynb_checkpoints/welcome-checkpoint.ipynb",
+        "posts/.~welcome.ipynb",  # Jupyter's copy while it writes welcome.ipynb in place
+        "posts/welcome.ipynb.invalid",  # Jupyter's unreadable notebook, moved aside
+        "posts/.welcome.meta.swp",
+        "posts/.welcome.meta.swx",
+        "posts/4913",  # vim's probe for a writable folder
+        "posts/welcome.meta~",
+        "posts/.#welcome.meta",
+        "posts/#welcome.meta#",
+        "posts/welcome.ipynb.tmp",
+        "plugins/auto/__pycache__/auto.cpython-311.pyc",
+    ],
+)
+def test_editor_temporary_files_are_ignored(path: str) -> None:
+    assert preview.is_ignored(path)
+
+
+@pytest.mark.parametrize("path", ["posts/welcome.ipynb", "posts/welcome.meta", "pages/about.md", "conf.py"])
+def test_sources_are_not_ignored(path: str) -> None:
+    assert not preview.is_ignored(path)
+
+
+def test_a_hidden_folder_above_the_site_does_not_hide_its_sources() -> None:
+    assert not preview.is_ignored("/home/me/.sites/blog/posts/welcome.ipynb", root="/home/me/.sites/blog")
+    assert preview.is_ignored("/home/me/.sites/blog/posts/.~welcome.ipynb", root="/home/me/.sites/blog")
+
+
+def test_reads_are_not_changes() -> None:
+    assert [kind for kind in ("opened", "closed_no_write", "closed", "modified") if preview.is_change(kind)] == [
+        "closed",
+        "modified",
+    ]
+    assert all(preview.is_change(kind) for kind in ("created", "deleted", "moved"))
+
+
+def test_content_hashes_tell_a_change_from_the_same_bytes(tmp_path: Path) -> None:
+    source = tmp_path / "posts" / "a.meta"
+    source.parent.mkdir()
+    source.write_text(".. title: A\n")
+    (tmp_path / "posts" / ".~a.meta").write_text("temporary")
+    hashes = preview.ContentHashes()
+    hashes.seed([tmp_path])
+    assert list(hashes.digests) == [str(source)], "temporary files are not remembered"
+    source.write_text(".. title: A\n")
+    assert not hashes.changed(str(source)), "the same bytes saved again"
+    source.write_text(".. title: B\n")
+    assert hashes.changed(str(source))
+    assert not hashes.changed(str(source)), "remembered as it is now"
+    source.unlink()
+    assert hashes.changed(str(source)), "a deleted source is a change"
+    assert not hashes.changed(str(tmp_path / "gone.tmp")), "a file never seen and already gone"
+    new = tmp_path / "posts" / "b.meta"
+    new.write_text(".. title: B\n")
+    assert hashes.changed(str(new)), "a new file"
+    new.write_text(".. title: C\n")
+    assert hashes.changed_since_seen() == [str(new)]
+
+
+def test_a_batch_waits_for_the_writes_to_pause_and_keeps_only_changed_content(tmp_path: Path) -> None:
+    notebook = tmp_path / "a.ipynb"
+    notebook.write_text("{}")
+    unchanged = tmp_path / "b.ipynb"
+    unchanged.write_text("{}")
+    hashes = preview.ContentHashes()
+    hashes.seed([tmp_path])
+
+    async def save_in_pieces() -> list[str]:
+        batch = preview.ChangeBatch(hashes, quiet_seconds=0.2)
+        waiting = asyncio.ensure_future(batch.changed_paths())
+        # Jupyter truncates, then writes: the half-written file must not be taken for the save.
+        with notebook.open("w") as file:
+            batch.add(str(notebook))
+            for piece in ('{"cells": ', "[]", "}"):
+                await asyncio.sleep(0.05)
+                file.write(piece)
+                file.flush()
+                batch.add(str(notebook))
+        batch.add(str(unchanged))
+        assert not waiting.done()
+        return await asyncio.wait_for(waiting, 5)
+
+    assert asyncio.run(save_in_pieces()) == [str(notebook)]
+    assert hashes.digests[str(notebook)] == preview.digest(str(notebook))
+
+
+def test_build_errors_are_the_lines_naming_the_problem() -> None:
+    log = (
+        "Scanning posts...\n"
+        "[2026-12-02 07:44:45] WARNING: Nikola: posts/a.ipynb: cell 3: an output is too large\n"
+        "[2026-12-02 07:44:45] ERROR: Nikola: posts/welcome.ipynb: not valid notebook JSON (line 10)\n"
+    )
+    assert preview.build_errors(log) == ["posts/welcome.ipynb: not valid notebook JSON (line 10)"]
+    crash = "Traceback (most recent call last):\n  File ...\nKeyError: 'title'\n\n"
+    assert preview.build_errors(crash) == ["KeyError: 'title'"]
+
+
+# --- A real `nikola auto` and a real browser ------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PreviewServer:
+    """`nikola auto` on a copy of the site, its terminal output in a file."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = site.parent / "auto.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nikola", "auto", "--port", str(self.port)],
+                cwd=site,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the builds it starts end with it
+            )
+        self.wait_for_log("Serving on", STARTUP_SECONDS)
+
+    def log(self) -> str:
+        return self.log_path.read_bytes().decode("utf-8", errors="replace")
+
+    def rebuilds(self) -> int:
+        return self.log().count("REBUILDING SITE")
+
+    def finished_builds(self) -> int:
+        builds = self.log().split("REBUILDING SITE")[1:]
+        return sum(1 for build in builds if "Rebuild successful" in build or "Build failed" in build)
+
+    def wait_for_log(self, text: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.log():
+            if self.process.poll() is not None:
+                pytest.fail(f"nikola auto stopped ({self.process.returncode}):\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {text!r} from nikola auto in {seconds} s:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+
+    def settle(self) -> int:
+        """Wait until no build is running and none starts for a moment; the number of rebuilds so far."""
+        deadline = time.monotonic() + CHANGE_SECONDS
+        while time.monotonic() < deadline:
+            started = self.rebuilds()
+            if self.finished_builds() == started:
+                time.sleep(1)
+                if self.rebuilds() == started:
+                    return started
+            time.sleep(0.1)
+        pytest.fail(f"nikola auto kept rebuilding:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewServer]:
+    site = copy_site(tmp_path_factory.mktemp("preview") / "site", posts=("welcome",))
+    running = PreviewServer(site)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: PreviewServer) -> Iterator[Page]:
+    """The welcome post, open, with a marker that a reload would lose."""
+    opened = browser.new_page()
+    opened.goto(server.url + "/posts/welcome/", wait_until="load")
+    opened.evaluate("window.previewTestMarker = true")
+    yield opened
+    opened.close()
+
+
+def still_the_same_page(page: Page) -> bool:
+    return page.evaluate("window.previewTestMarker === true")
+
+
+def save_like_jupyter(path: Path, text: str) -> None:
+    """What jupyter_server's atomic_writing does: copy to .~NAME, write NAME in place, remove the copy."""
+    backup = path.with_name(".~" + path.name)
+    shutil.copy2(path, backup)
+    with path.open("w", encoding="utf-8", newline="\n") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    backup.unlink()
+
+
+def edited_notebook(text: str, words: str) -> str:
+    """The notebook `text` with `words` as a new first paragraph of its first markdown cell."""
+    notebook = json.loads(text)
+    first_markdown = next(cell for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    first_markdown["source"] = f"{words}\n\n" + "".join(first_markdown["source"])
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def test_reading_the_sources_starts_no_rebuild(server: PreviewServer, page: Page) -> None:
+    before = server.settle()
+    for _ in range(3):
+        for path in [*server.site.glob("posts/*"), *server.site.glob("pages/*"), server.site / "conf.py"]:
+            path.read_bytes()
+        for path in ("/", "/posts/welcome/", "/archive.html"):
+            urlopen(server.url + path).read()
+        time.sleep(0.5)
+    time.sleep(QUIET_SECONDS)
+    assert server.rebuilds() == before
+    assert still_the_same_page(page)
+
+
+def test_saving_the_same_bytes_starts_no_rebuild(server: PreviewServer, page: Page) -> None:
+    before = server.settle()
+    for name in ("welcome.ipynb", "welcome.meta"):
+        path = server.site / "posts" / name
+        save_like_jupyter(path, path.read_text(encoding="utf-8"))
+        path.touch()
+    time.sleep(QUIET_SECONDS)
+    assert server.rebuilds() == before
+    assert still_the_same_page(page)
+
+
+def test_editor_temporary_files_start_no_rebuild(server: PreviewServer, page: Page) -> None:
+    before = server.settle()
+    posts = server.site / "posts"
+    checkpoints = posts / ".ipynb_checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    names = [".~welcome.ipynb", "welcome.ipynb.invalid", ".welcome.meta.swp", "4913", "welcome.meta~"]
+    names += [".#welcome.meta", "#welcome.meta#", "welcome.ipynb.tmp", ".ipynb_checkpoints/welcome-checkpoint.ipynb"]
+    for name in names:
+        (posts / name).write_text("{ half a notebook")
+    time.sleep(1)
+    for name in names:
+        (posts / name).unlink()
+    checkpoints.rmdir()
+    time.sleep(QUIET_SECONDS)
+    assert server.rebuilds() == before
+    assert still_the_same_page(page)
+
+
+def test_a_markdown_edit_shows_on_the_open_page(server: PreviewServer, page: Page) -> None:
+    before = server.settle()
+    notebook = server.site / "posts" / "welcome.ipynb"
+    words = "Freshly written words for the preview."
+    save_like_jupyter(notebook, edited_notebook(notebook.read_text(encoding="utf-8"), words))
+    page.get_by_text(words).wait_for(timeout=CHANGE_SECONDS * 1000)
+    assert server.settle() == before + 1, "one save, one rebuild"
+
+
+def test_a_title_change_in_the_meta_file_shows_on_the_open_page(server: PreviewServer, page: Page) -> None:
+    server.settle()
+    meta = server.site / "posts" / "welcome.meta"
+    meta.write_text(re.sub(r"^\.\. title: .*$", ".. title: A retitled welcome", meta.read_text(), flags=re.M))
+    page.locator("h1", has_text="A retitled welcome").wait_for(timeout=CHANGE_SECONDS * 1000)
+
+
+def test_broken_json_is_shown_on_the_page_and_the_next_good_save_recovers(
+    server: PreviewServer, page: Page, browser: Browser
+) -> None:
+    server.settle()
+    notebook = server.site / "posts" / "welcome.ipynb"
+    good = notebook.read_text(encoding="utf-8")
+    save_like_jupyter(notebook, good[: len(good) // 2])
+    error = "posts/welcome.ipynb: not valid notebook JSON"
+    overlay = page.locator("#preview-build-errors")
+    overlay.filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
+    server.wait_for_log(f"Build failed: {error}", CHANGE_SECONDS)
+    assert len([line for line in server.log().splitlines() if error in line]) == 1, "one line, not the whole log"
+    assert "Traceback" not in server.log()
+    # A page opened while the build is broken says so too.
+    later = browser.new_page()
+    later.goto(server.url + "/", wait_until="load")
+    later.locator("#preview-build-errors").filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
+    later.close()
+
+    save_like_jupyter(notebook, edited_notebook(good, "Mended after the broken save."))
+    page.get_by_text("Mended after the broken save.").wait_for(timeout=CHANGE_SECONDS * 1000)
+    assert page.locator("#preview-build-errors").count() == 0
+    assert "Rebuild successful" in server.log().rsplit("Build failed", 1)[1]
+    assert server.process.poll() is None, "recovered without a restart"
+
+
+def test_served_pages_are_the_built_files_with_the_preview_scripts(server: PreviewServer) -> None:
+    server.settle()
+    served = urlopen(server.url + "/posts/welcome/").read().decode("utf-8")
+    built = (server.site / "output" / "posts" / "welcome" / "index.html").read_text(encoding="utf-8")
+    scripts = re.search(
+        r'<script src="/preview\.js"></script>\n<script>document\.write.*?</script>\s*(?=</head>)', served, re.S
+    )
+    assert scripts, "preview.js, then Nikola's livereload.js"
+    assert served.replace(scripts.group(0), "", 1) == built
+
+
+def test_stock_nikola_auto_rebuilds_for_its_own_reads(tmp_path: Path) -> None:
+    """Why plugins/auto replaces the event handling: Nikola 8.3's own `auto` rebuilds after mere reads."""
+    site = copy_site(tmp_path / "site", posts=("welcome",))
+    shutil.rmtree(site / "plugins" / "auto")  # Nikola's own auto command takes its place
+    nikola(site, "build")
+    stock = PreviewServer(site)
+    try:
+        time.sleep(2)
+        before = stock.rebuilds()
+        (site / "posts" / "welcome.meta").read_bytes()
+        deadline = time.monotonic() + CHANGE_SECONDS
+        while stock.rebuilds() == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert stock.rebuilds() > before
+    finally:
+        stock.stop()
