@@ -20,14 +20,17 @@ TIMEZONE = "UTC"
 DATE_FORMAT = "d MMMM yyyy"  # babel pattern for dates shown on pages
 
 # --- Sources ---------------------------------------------------------------
-# Notebook posts (NAME.ipynb + NAME.meta, or metadata inside the notebook), plain
-# Markdown posts, and Markdown pages that sit at the site root (/about/, /404.html).
+# Notebook posts (NAME.ipynb + NAME.meta, or metadata inside the notebook), text notebooks
+# (Jupytext/MyST .md, percent-format .py), plain Markdown posts, and Markdown pages that
+# sit at the site root (/about/, /404.html).
 POSTS = (
     ("posts/*.ipynb", "posts", "post.tmpl"),
     ("posts/*.md", "posts", "post.tmpl"),
+    ("posts/*.py", "posts", "post.tmpl"),
 )
 PAGES = (("pages/*.md", "", "page.tmpl"),)
-COMPILERS = {"ipynb": [".ipynb"], "markdown": [".md"]}
+# A .md that is a text notebook is rendered by the ipynb compiler too (plugins/scan_posts).
+COMPILERS = {"ipynb": [".ipynb", ".py"], "markdown": [".md"]}
 MARKDOWN_EXTENSIONS = [
     "markdown.extensions.fenced_code",
     "markdown.extensions.codehilite",

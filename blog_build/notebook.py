@@ -24,8 +24,9 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from blog_build import interactive_outputs, references
+from blog_build import interactive_outputs, references, text_notebooks
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook
@@ -81,12 +82,16 @@ def content_key(data: bytes, libraries: set[str], source: str) -> str:
     return digest.hexdigest()
 
 
-def parse(data: bytes, source: str) -> dict:
-    """The notebook JSON in `data`, or a SourceError saying why it is not one."""
+def decoded(data: bytes, source: str) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SourceError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+def parse(data: bytes, source: str) -> dict:
+    """The notebook JSON in `data`, or a SourceError saying why it is not one."""
+    text = decoded(data, source)
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
@@ -402,9 +407,17 @@ def join_lines(notebook: dict) -> None:
                 output["text"] = "".join(output["text"])
 
 
-def checked_notebook(data: bytes, source: str, warnings: list[str]) -> dict:
-    """The notebook in `data`, parsed, given stable cell ids, checked against its schema, lines joined."""
-    notebook = parse(data, source)
+def checked_notebook(data: bytes, source: str, warnings: list[str], paired: bytes | None = None) -> dict:
+    """The notebook in `data`, parsed, given stable cell ids, checked against its schema, lines joined.
+
+    A text notebook (`.md`, `.py`: text_notebooks.py) is read by Jupytext; `paired` is then
+    the content of its paired `.ipynb`, whose outputs it shows.
+    """
+    if text_notebooks.is_candidate(Path(source)):
+        pair = None if paired is None else parse(paired, str(text_notebooks.pair_of(Path(source))))
+        notebook = text_notebooks.read(decoded(data, source), source, pair)
+    else:
+        notebook = parse(data, source)
     give_cells_ids(notebook)
     validate(notebook, source, warnings)
     join_lines(notebook)

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blog_build import execution, notebook_checks
+from blog_build import execution, notebook_checks, text_notebooks
 from blog_build.images import ImageStore
 from blog_build.metadata import SourceError, boolean
 from blog_build.notebook import MODEL_VERSION, NotebookModel, checked_notebook, content_key, make_model
@@ -121,11 +121,12 @@ class Pipeline:
             return str(error)
         sizes = dict(self.images.added)
         self.images.added.clear()
-        return model.facts(), stamp(source), self._checked.get(str(source)), sizes
+        return model.facts(), stamp(*text_notebooks.files_of(source)), self._checked.get(str(source)), sizes
 
     def _known_by_stamp(self, source: Path) -> bool:
         seen = self.store.section("paths").get(str(source))
-        return bool(seen and seen[0] == stamp(source) and seen[1] in self.store.section("models"))
+        current = stamp(*text_notebooks.files_of(source))
+        return bool(seen and seen[0] == current and seen[1] in self.store.section("models"))
 
     def model(self, source: Path) -> NotebookModel:
         """The model of the notebook at `source`: remembered, or made from one read of the file."""
@@ -139,18 +140,18 @@ class Pipeline:
 
     def _read(self, source: Path) -> NotebookModel:
         """The model by the file's stamp, else by its content, else made from it (read once)."""
-        name, current = str(source), stamp(source)
+        name, current = str(source), stamp(*text_notebooks.files_of(source))
         seen = self.store.section("paths").get(name)
         if seen and seen[0] == current and (facts := self.store.section("models").get(seen[1])):
             return NotebookModel.from_facts(facts)
-        data = source.read_bytes()
-        key = content_key(data, self.settings.libraries, name)
+        data, paired = read_source(source)
+        key = content_key(data if paired is None else data + b"\0" + paired, self.settings.libraries, name)
         facts = self.store.section("models").get(key)
         if facts is not None and self._page_path(key).exists():
             model = NotebookModel.from_facts(facts)
         else:
             warnings: list[str] = []
-            notebook = checked_notebook(data, name, warnings)
+            notebook = checked_notebook(data, name, warnings, paired)
             inside = notebook.get("metadata", {}).get("nikola")
             keep = (
                 self.settings.execute_default
@@ -219,7 +220,10 @@ class Pipeline:
     def _execute(self, item: tuple) -> NotebookModel | SourceError:
         source, model, key, executed_key = item
         try:
-            notebook = self._checked.get(str(source)) or checked_notebook(source.read_bytes(), str(source), [])
+            notebook = self._checked.get(str(source))
+            if notebook is None:
+                data, paired = read_source(source)
+                notebook = checked_notebook(data, str(source), [], paired)
             outputs = None if self.settings.reexecute else self.outputs.get(key)
             if outputs is None:
                 outputs = execution.run_notebook(notebook, str(source), model.kernel, self.settings.timeout)
@@ -277,6 +281,15 @@ class Pipeline:
             # would never be read again, and the folder grew with every edit.
             remove_unused(self.outputs.folder / "outputs", self.outputs_used)
         self.store.save()
+
+
+def read_source(source: Path) -> tuple[bytes, bytes | None]:
+    """The bytes of a notebook post, and of the `.ipynb` paired with it if it is a text notebook."""
+    data = source.read_bytes()
+    pair = text_notebooks.pair_of(source)
+    if not text_notebooks.is_candidate(source) or not pair.is_file():
+        return data, None
+    return data, pair.read_bytes()
 
 
 def remove_unused(folder: Path, keep: set[str]) -> None:

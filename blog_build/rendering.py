@@ -176,13 +176,16 @@ def reading_minutes(notebook: NotebookNode, words_per_minute: int = 220) -> int:
 
 def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, repository: dict) -> str:
     """Links under the title: download, Binder and Colab (when conf.py names the repository), reading time."""
-    links = [f'<a href="{download}" download>Download notebook</a>']
+    suffix = Path(notebook_path).suffix
+    kind = "" if suffix == ".ipynb" else f" ({suffix}, for Jupytext)"  # a text notebook is downloaded as it is
+    links = [f'<a href="{download}" download>Download notebook{kind}</a>']
     github, branch = repository.get("github"), repository.get("branch", "main")
     if github:
         binder = f"https://mybinder.org/v2/gh/{github}/{branch}?labpath={notebook_path}"
-        colab = f"https://colab.research.google.com/github/{github}/blob/{branch}/{notebook_path}"
         links.append(f'<a href="{binder}">Open in Binder</a>')
-        links.append(f'<a href="{colab}">Open in Colab</a>')
+        if suffix == ".ipynb":  # Colab opens .ipynb files only
+            colab = f"https://colab.research.google.com/github/{github}/blob/{branch}/{notebook_path}"
+            links.append(f'<a href="{colab}">Open in Colab</a>')
     links.append(f"<span>{reading_minutes(notebook)} min read</span>")
     return '<p class="nb-tools">' + " ".join(links) + "</p>"
 

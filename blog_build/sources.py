@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blog_build import text_notebooks
 from blog_build.metadata import (
     SourceError,
     check_metadata,
@@ -34,6 +35,8 @@ class Source:
     metadata: dict[str, str]  # from the source and its .meta file (which wins), checked
     is_post: bool  # a post (dated, in feeds), not a page
     warnings: list[str] = field(default_factory=list)
+    is_notebook: bool = False  # an .ipynb or a text notebook (text_notebooks.py), rendered by the ipynb compiler
+    place: tuple = ()  # the POSTS/PAGES entry that matched it: (wildcard, destination, template, use_in_feeds)
 
 
 @dataclass
@@ -43,12 +46,31 @@ class Scan:
     problems: list[str] = field(default_factory=list)
 
     def notebooks(self) -> list[Source]:
-        return [source for source in self.sources.values() if source.path.suffix == ".ipynb"]
+        return [source for source in self.sources.values() if source.is_notebook]
+
+
+def is_notebook(source: Path, pipeline: Pipeline) -> bool:
+    """Whether a source is a notebook: an `.ipynb`, or a text notebook (known by its stamp after the first look)."""
+    if source.suffix == ".ipynb":
+        return True
+    if not text_notebooks.is_candidate(source):
+        return False
+    current = stamp(source)
+    known = pipeline.store.section("kinds").get(str(source))
+    if known and known[0] == current:
+        return known[1]
+    try:
+        text = source.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    kind = text_notebooks.is_text_notebook(source, text)
+    pipeline.store.put("kinds", str(source), [current, kind])
+    return kind
 
 
 def embedded_metadata(source: Path, pipeline: Pipeline, warnings: list[str]) -> dict[str, str]:
     """Metadata kept inside the source itself, after checking that the source reads."""
-    if source.suffix == ".ipynb":
+    if is_notebook(source, pipeline):
         model = pipeline.model(source)
         warnings.extend(model.warnings)
         return model.metadata
@@ -71,14 +93,15 @@ def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
     date too: without one Nikola dates a page by its file's creation time, which differs on
     every checkout, so two builds of the same sources would differ.
     """
-    current = stamp(source, source.with_suffix(".meta"))
+    current = stamp(*text_notebooks.files_of(source), source.with_suffix(".meta"))
     known = pipeline.store.section("checked").get(str(source))
-    if known and known[0] == [*current, is_post]:
-        if source.suffix == ".ipynb":
+    if known and known[0] == [*current, is_post] and len(known) == 4:
+        if known[3]:
             pipeline.model(source)  # what the compiler will render; known by the same stamp
-        return Source(source, known[1], is_post, known[2])
+        return Source(source, known[1], is_post, known[2], known[3])
     checked = check_source_now(source, is_post, pipeline)
-    pipeline.store.put("checked", str(source), [[*current, is_post], checked.metadata, checked.warnings])
+    record = [[*current, is_post], checked.metadata, checked.warnings, checked.is_notebook]
+    pipeline.store.put("checked", str(source), record)
     return checked
 
 
@@ -98,23 +121,24 @@ def check_source_now(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
     elif inside:
         checked = check_metadata(inside, source, True, "" if is_post else PAGE_DATE)
     else:
-        hint = (
-            "a 'nikola' entry in the notebook's metadata"
-            if source.suffix == ".ipynb"
-            else "a '<!-- .. title: -->' block"
-        )
+        hint = "a '<!-- .. title: -->' block"
+        if source.suffix == ".ipynb":
+            hint = "a 'nikola' entry in the notebook's metadata"
+        elif text_notebooks.is_candidate(source):
+            hint = "a 'title:' line in its front matter"
         raise SourceError(f"{source}: no metadata; add {meta_file.name} beside it or {hint}")
-    return Source(source, checked.values, is_post, warnings + checked.warnings)
+    notebook = is_notebook(source, pipeline)
+    return Source(source, checked.values, is_post, warnings + checked.warnings, notebook)
 
 
-def matching_sources(post_pages: Iterable[tuple]) -> list[tuple[Path, str, bool]]:
-    """(source, destination, is_post) for every file Nikola's POSTS/PAGES wildcards match, hidden ones aside."""
+def matching_sources(post_pages: Iterable[tuple]) -> list[tuple[Path, tuple]]:
+    """(source, the POSTS/PAGES entry matching it) for every file Nikola's wildcards match, hidden ones aside."""
     found = []
-    for wildcard, destination, _template, use_in_feeds in post_pages:
-        top = Path(os.path.dirname(wildcard))
-        for source in sorted(top.rglob(os.path.basename(wildcard))):
+    for entry in post_pages:
+        top = Path(os.path.dirname(entry[0]))
+        for source in sorted(top.rglob(os.path.basename(entry[0]))):
             if not any(part.startswith(".") for part in source.parts):
-                found.append((source, destination, bool(use_in_feeds)))
+                found.append((source, tuple(entry)))
     return found
 
 
@@ -126,20 +150,26 @@ def scan_sources(post_pages: Iterable[tuple], pipeline: Pipeline) -> Scan:
     post_pages = list(post_pages)
     scan = Scan()
     matched = matching_sources(post_pages)
-    pipeline.store.keep_only("checked", {str(source) for source, _, _ in matched})
-    pipeline.prepare([source for source, _, _ in matched if source.suffix == ".ipynb"])
+    # A text notebook's paired .ipynb holds its outputs; it is not a post of its own.
+    texts = [source for source, _ in matched if source.suffix != ".ipynb" and is_notebook(source, pipeline)]
+    pairs = {text_notebooks.pair_of(source) for source in texts}
+    matched = [(source, place) for source, place in matched if source not in pairs]
+    pipeline.store.keep_only("checked", {str(source) for source, _ in matched})
+    pipeline.store.keep_only("kinds", {str(source) for source, _ in matched})
+    pipeline.prepare([source for source, _ in matched if is_notebook(source, pipeline)])
     stems_by_dir: dict[Path, set[Path]] = {Path(os.path.dirname(wildcard)): set() for wildcard, *_ in post_pages}
     slugs: dict[tuple[str, str], Path] = {}
-    for source, destination, is_post in matched:
+    for source, entry in matched:
         stems_by_dir.setdefault(source.parent, set()).add(source.with_suffix(""))
         try:
-            checked = check_source(source, is_post, pipeline)
+            checked = check_source(source, bool(entry[3]), pipeline)
         except SourceError as error:
             scan.problems.append(str(error))
             continue
+        checked.place = entry
         scan.warnings.extend(checked.warnings)
         scan.sources[str(source)] = checked
-        place = (destination, checked.metadata["slug"].strip().lower())
+        place = (entry[1], checked.metadata["slug"].strip().lower())
         if place in slugs:
             scan.problems.append(
                 f"{source}: slug {place[1]!r} is already used by {slugs[place]}; the two would overwrite each other"
@@ -148,7 +178,5 @@ def scan_sources(post_pages: Iterable[tuple], pipeline: Pipeline) -> Scan:
     for folder, stems in stems_by_dir.items():
         for meta_file in sorted(folder.glob("*.meta")):
             if meta_file.with_suffix("") not in stems:
-                scan.problems.append(
-                    f"{meta_file}: no post beside it (expected {meta_file.stem}.ipynb or {meta_file.stem}.md)"
-                )
+                scan.problems.append(f"{meta_file}: no post beside it (expected {meta_file.stem}.ipynb, .md or .py)")
     return scan

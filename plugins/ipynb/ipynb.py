@@ -20,7 +20,7 @@ from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, makedirs
 
-from blog_build import libraries, pipeline, references, rendering
+from blog_build import libraries, pipeline, references, rendering, text_notebooks
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
 from plugins import versions
 
@@ -67,11 +67,13 @@ class CompileIPynb(PageCompiler):
     def register_extra_dependencies(self, post) -> None:
         """A post run at build time depends on its executed notebook's model (new outputs re-render it).
 
-        Any other post's model is made from the source alone, which the post depends on already.
+        So does a text notebook, whose model is also made from its paired `.ipynb` when it has
+        one. Any other post's model is made from the source alone, which the post depends on already.
         """
         super().register_extra_dependencies(post)
         model = self.rendered_model(post)
-        if model is not site_pipeline(self.site).model(Path(post.source_path)):
+        source = Path(post.source_path)
+        if model is not site_pipeline(self.site).model(source) or text_notebooks.is_candidate(source):
             post.add_dependency(str(site_pipeline(self.site).pages / f"{model.key}.json"), "fragment")
 
     def exporter(self):
@@ -168,13 +170,22 @@ class CompileIPynb(PageCompiler):
         return site_pipeline(self.site).model(Path(source)).metadata
 
     def create_post(self, path: str, **kw) -> None:
-        """Write a new notebook post; its metadata goes inside only for one-file posts."""
+        """Write a new notebook post; its metadata goes inside only for one-file posts.
+
+        A path ending in `.md` or `.py` (`nikola new_post -f ipynb posts/NAME.md`) gets a
+        text notebook: MyST Markdown or Jupytext's percent format, its metadata in NAME.meta.
+        """
         import nbformat
 
         content = kw.pop("content", None) or "Write your post here."
         onefile = kw.pop("onefile", False)
         for unused in ("jupyter_kernel", "is_page"):
             kw.pop(unused, None)
+        if text_notebooks.is_candidate(Path(path)):
+            makedirs(os.path.dirname(path))
+            inside = {**self.default_metadata, **kw} if onefile else None
+            Path(path).write_text(text_notebooks.new_text_notebook(Path(path), content, inside), encoding="utf-8")
+            return
         notebook = (
             nbformat.reads(content, nbformat.NO_CONVERT) if content.startswith("{") else rendering.new_notebook(content)
         )

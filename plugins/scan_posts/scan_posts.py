@@ -14,14 +14,16 @@ Posts come out with a text() that index pages and feeds can call cheaply (teaser
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+from nikola import utils
 from nikola.plugins.misc import scan_posts as nikola_scan_posts
 from nikola.post import Post
 from nikola.utils import LOGGER
 
 from blog_build import libraries, pipeline, references
-from blog_build.sources import scan_sources
+from blog_build.sources import Scan, scan_sources
 from blog_build.store import write_if_changed
 from plugins import versions
 from plugins.scan_posts.teasers import TeaserPost
@@ -72,8 +74,52 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
                 LOGGER.error(problem)
             LOGGER.error("Nothing was built; output/ is unchanged. Fix the file(s) above and build again.")
             raise SystemExit(1)
-        posts = super().scan()
+        posts = self.posts(scan)
         for post in posts:
             if type(post) is Post:
                 post.__class__ = TeaserPost  # same data, a cheaper text() (teasers.py)
         return posts
+
+    def posts(self, scan: Scan) -> list[Post]:
+        """Nikola's Post for each checked source, made as Nikola's scan() makes them (one language).
+
+        Nikola's scan() picks a source's compiler by its extension, so a text notebook
+        (`.md`) would be rendered as Markdown, and a text notebook's paired `.ipynb` would
+        be a second post with the same slug; blog_build.sources has told them apart.
+        """
+        config = self.site.config
+        if len(config["TRANSLATIONS"]) > 1:
+            LOGGER.error("scan_posts (plugins/scan_posts) makes posts in one language; TRANSLATIONS names more")
+            raise SystemExit(1)
+        timeline = []
+        for name, source in scan.sources.items():
+            wildcard, destination, template, use_in_feeds = source.place
+            compiler, extractors = self.site.get_compiler(name), self.site.metadata_extractors_by
+            if source.is_notebook and compiler.name != "ipynb":
+                compiler, extractors = self.site.compilers["ipynb"], self.notebook_extractors()
+            timeline.append(
+                Post(
+                    name,
+                    config,
+                    os.path.relpath(os.path.dirname(name), os.path.dirname(wildcard)),
+                    use_in_feeds,
+                    self.site.MESSAGES,
+                    template,
+                    compiler,
+                    destination_base=utils.TranslatableSetting("destination", destination, config["TRANSLATIONS"]),
+                    metadata_extractors_by=extractors,
+                )
+            )
+        return timeline
+
+    def notebook_extractors(self) -> dict:
+        """Nikola's metadata extractors without those that read front matter (YAML, TOML).
+
+        A text notebook's front matter is read by blog_build, into the metadata the compiler
+        gives; Nikola's YAML reader would read Jupyter's entries as the post's.
+        """
+        every = self.site.metadata_extractors_by
+        kept = {**every, "priority": {}}
+        for priority, extractors in every["priority"].items():
+            kept["priority"][priority] = [one for one in extractors if one.name not in ("yaml", "toml")]
+        return kept
