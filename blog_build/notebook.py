@@ -26,18 +26,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blog_build import interactive_outputs, references, text_notebooks
+from blog_build import cross_references, interactive_outputs, references, text_notebooks
+from blog_build.cross_references import outside_code
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 # `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.
 ATTACHMENT = re.compile(r"""(?<=\]\()(\s*<?)attachment:([^\s)>]+)|(?<=src=["'])attachment:([^"']+)""")
-CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)
 # A Markdown image whose attachment could not be kept (`point` left it as attachment-missing:NAME).
 MISSING_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment-missing:([^\s)]*)\)")
 MAX_REPAIRS = 200  # outputs repaired in one notebook before giving up on it as a whole
@@ -367,15 +367,6 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
     return names
 
 
-def outside_code(text: str, change) -> str:
-    """`text` with `change` applied to what is not code (fenced blocks, inline code spans)."""
-    pieces, start = [], 0
-    for match in CODE.finditer(text):
-        pieces += [change(text[start : match.start()]), match.group(0)]
-        start = match.end()
-    return "".join([*pieces, change(text[start:])])
-
-
 def code_digest(notebook: dict) -> str:
     code = [text_of(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     return hashlib.sha256(json.dumps(code).encode()).hexdigest()
@@ -441,6 +432,7 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
     libraries = prepare_outputs(page, source, available, warnings)
     images = extract_images(page, source, store, warnings)
     images += extract_attachments(page, source, store, warnings)
+    cross_references.number(page, source, warnings)
     return NotebookModel(
         source=source,
         key=key,
