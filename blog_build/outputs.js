@@ -5,10 +5,13 @@
   "use strict";
   const read = (output) => JSON.parse(output.querySelector('script[type="application/json"]').textContent);
   const canvas = (output) => output.appendChild(document.createElement("div"));
+  // Where the site keeps the maps of geo charts, on pages that draw one; plotly.js would
+  // fetch them from its CDN.
+  const topojsonURL = document.currentScript.dataset.topojson;
 
   for (const output of document.querySelectorAll(".nb-plotly")) {
     const figure = read(output);
-    const config = { responsive: true, displaylogo: false, ...(figure.config || {}) };
+    const config = { responsive: true, displaylogo: false, ...(figure.config || {}), ...(topojsonURL && { topojsonURL }) };
     window.Plotly.newPlot(canvas(output), figure.data || [], figure.layout || {}, config);
   }
 

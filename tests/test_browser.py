@@ -305,10 +305,10 @@ def test_plotly_and_vega_charts_draw_offline_with_each_library_loaded_once(brows
         assert box["width"] > 100 and box["height"] > 100
     assert traffic.problems == [] and traffic.foreign() == []
     assert library_requests(traffic) == {
-        "plotly/plotly.min.js": 1,
+        "plotly-basic/plotly-basic.min.js": 1,
         "vega/vega.min.js": 1,
-        "vega/vega-lite.min.js": 1,
-        "vega/vega-embed.min.js": 1,
+        "vega-lite/vega-lite.min.js": 1,
+        "vega-embed/vega-embed.min.js": 1,
         "widgets/embed.js": 1,
         "site/outputs.js": 1,
     }
@@ -340,7 +340,7 @@ def test_a_slider_from_saved_widget_state_appears_and_moves(browser: Browser, si
 def test_pages_load_only_the_libraries_their_outputs_need(browser: Browser, site_url: str) -> None:
     page, traffic = open_page(browser, site_url, "/posts/plotly-only/")
     page.wait_for_function("document.querySelector('.nb-plotly .main-svg')")
-    assert library_requests(traffic) == {"plotly/plotly.min.js": 1, "site/outputs.js": 1}
+    assert library_requests(traffic) == {"plotly-basic/plotly-basic.min.js": 1, "site/outputs.js": 1}
     page.close()
     for path in ("/", "/posts/fibonacci/", "/categories/fixtures/"):
         page, traffic = open_page(browser, site_url, path)

@@ -3,19 +3,28 @@
 The fixture posts in tests/fixtures/posts were made by tests/fixtures/make_interactive_posts.py,
 which ran real Plotly, Altair and ipywidgets code and saved what they wrote. These tests
 read that through blog_build/interactive_outputs.py and through real builds; tests/test_browser.py
-checks that the charts draw and the widget moves in Chromium.
+checks that the charts draw and the widget moves in Chromium, and the tests at the end of
+this file that each page's plotly.js bundle (or Vega without Vega-Lite) draws its charts.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import http.server
+import io
 import json
 import re
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import html
+from PIL import Image
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from blog_build import libraries
 from blog_build.interactive_outputs import (
@@ -26,13 +35,17 @@ from blog_build.interactive_outputs import (
     has_unknown_script,
     prepare,
     render,
+    trace_types,
 )
 
 from conftest import ROOT, copy_site, nikola
 
 FIXTURES = ROOT / "tests" / "fixtures" / "posts"
 ALL = set(libraries.LIBRARIES)
-LIBRARY_SCRIPT = re.compile(r'<script src="[^"]*assets/notebook-outputs/([^"?]+)\?v=[0-9a-f]+" defer>')
+PARTIAL_BUNDLES = set(libraries.PLOTLY_BUNDLES)
+LIBRARY_SCRIPT = re.compile(r'<script src="[^"]*assets/notebook-outputs/([^"?]+)\?v=[0-9a-f]+" defer[^>]*>')
+# The fixture posts with one kind of chart each, besides interactive-outputs.
+CHART_POSTS = ("plotly-only", "plotly-surface", "plotly-map", "plotly-mixed", "vega-only")
 
 
 def fixture(name: str) -> dict:
@@ -50,7 +63,8 @@ def data_types(notebook: dict) -> list[tuple[int, list[str]]]:
 def test_every_kind_of_saved_output_becomes_data_a_served_library_draws() -> None:
     notebook = fixture("interactive-outputs")
     prepared = prepare(notebook, ALL)
-    assert prepared.libraries == {"plotly", "vega", "widgets"}
+    assert prepared.libraries == {"plotly-basic", "vega", "vega-lite", "vega-embed", "widgets"}
+    assert prepared.plotly_traces == {"scatter", "bar"}
     assert prepared.unavailable == {}
     assert data_types(notebook) == [
         (1, [PLOTLY]),  # saved by the plotly_mimetype renderer
@@ -130,6 +144,71 @@ def test_a_vega_lite_type_with_a_minor_version_is_drawn_as_its_major() -> None:
     assert sorted(data) == ["application/vnd.vegalite.v5+json", "text/plain"]
 
 
+def plotly_page(*figures: list) -> dict:
+    """A notebook with one Plotly output per figure, each figure given as its list of traces."""
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": number,
+            "metadata": {},
+            "source": "fig.show()",
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": {PLOTLY: {"data": traces}}}],
+        }
+        for number, traces in enumerate(figures, 1)
+    ]
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.mark.parametrize(
+    ("figures", "loaded"),
+    [
+        ([[{"type": "scatter"}]], {"plotly-basic"}),
+        ([[{"x": [1, 2], "y": [3, 4]}]], {"plotly-basic"}),  # no type: plotly.js draws a scatter
+        ([[{"type": "scatter"}], [{"type": "bar"}, {"type": "pie"}]], {"plotly-basic"}),
+        ([[{"type": "scatter"}, {"type": "histogram"}]], {"plotly-cartesian"}),
+        ([[{"type": "surface"}]], {"plotly-gl3d"}),
+        ([[{"type": "scatter"}], [{"type": "surface"}]], {"plotly-gl3d"}),
+        ([[{"type": "choropleth"}], [{"type": "scattergeo"}]], {"plotly-geo", "topojson"}),
+        ([[{"type": "histogram"}], [{"type": "scatter3d"}]], {"plotly"}),
+        ([[{"type": "surface"}, {"type": "choropleth"}]], {"plotly", "topojson"}),
+        ([[{"type": "sankey"}]], {"plotly"}),  # in no partial bundle
+        ([[{"type": "a-trace-type-plotly-js-does-not-know"}]], {"plotly"}),
+        ([[{"type": 3}], [{"type": "scatter"}]], {"plotly"}),
+        ([["not a trace"]], {"plotly"}),
+    ],
+    ids=lambda value: "|".join(map(json.dumps, value)) if isinstance(value, list) else None,
+)
+def test_a_page_loads_the_smallest_plotly_bundle_that_draws_every_trace_on_it(figures: list, loaded: set[str]) -> None:
+    assert prepare(plotly_page(*figures), ALL).libraries == loaded
+
+
+def test_animation_frames_count_and_malformed_figures_get_the_full_bundle() -> None:
+    animated = {"data": [{"type": "scatter"}], "frames": [{"data": [{"type": "histogram"}]}, {"name": "empty"}]}
+    assert trace_types(animated) == {"scatter", "histogram"}
+    assert trace_types({"layout": {}}) == set()
+    for malformed in ({"data": {"type": "scatter"}}, {"data": [], "frames": "x"}, {"data": [], "frames": [3]}):
+        assert trace_types(malformed) == {"?"}, malformed
+    notebook = plotly_page([{"type": "scatter"}])
+    notebook["cells"][0]["outputs"][0]["data"][PLOTLY] = {"data": {"type": "scatter"}}
+    assert prepare(notebook, ALL).libraries == {"plotly"}
+
+
+def test_without_the_partial_bundles_installed_pages_get_the_full_bundle() -> None:
+    assert prepare(plotly_page([{"type": "scatter"}]), ALL - PARTIAL_BUNDLES).libraries == {"plotly"}
+    assert prepare(plotly_page([{"type": "scatter"}]), ALL - {"plotly-basic"}).libraries == {"plotly-geo"}
+    assert prepare(plotly_page([{"type": "scattergeo"}]), ALL - {"topojson"}).libraries == {"plotly-geo"}
+    prepared = prepare(plotly_page([{"type": "scatter"}]), PARTIAL_BUNDLES)
+    assert prepared.libraries == set() and prepared.unavailable == {"plotly": [1]}, "the fallback must be there"
+
+
+def test_vega_lite_is_loaded_only_for_vega_lite_specs() -> None:
+    assert prepare(fixture("vega-only"), ALL).libraries == {"vega", "vega-embed"}
+    assert {"vega", "vega-lite", "vega-embed"} <= prepare(fixture("interactive-outputs"), ALL).libraries
+    prepared = prepare(fixture("interactive-outputs"), ALL - {"vega-lite"})
+    assert "vega-lite" not in prepared.libraries and prepared.unavailable == {"vega": [6, 8]}
+    assert prepare(fixture("vega-only"), ALL - {"vega-lite"}).libraries == {"vega", "vega-embed"}
+
+
 def test_an_output_with_no_form_the_page_can_show_says_so() -> None:
     notebook = fixture("plotly-only")
     bokeh = {"application/javascript": "Bokeh.embed(...)", "application/vnd.bokehjs_exec.v0+json": ""}
@@ -181,7 +260,7 @@ def test_charts_are_named_for_assistive_technology() -> None:
 def interactive_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = copy_site(tmp_path_factory.mktemp("interactive"), posts=("welcome",))
     for path in FIXTURES.glob("*"):
-        if path.stem in ("interactive-outputs", "plotly-only"):
+        if path.stem in ("interactive-outputs", *CHART_POSTS):
             shutil.copy(path, site / "posts" / path.name)
     nikola(site, "build")
     return site
@@ -192,9 +271,13 @@ def library_scripts(site: Path, page: str) -> list[str]:
 
 
 def test_libraries_are_served_from_the_site_as_npm_installed_them(interactive_site: Path) -> None:
-    for source, site_path in libraries.files_to_copy(ALL):
+    needed = ALL - {"plotly-cartesian"}  # no post draws only cartesian traces beyond the basic ones
+    for source, site_path in libraries.files_to_copy(needed):
         assert (interactive_site / "output" / site_path).read_bytes() == source.read_bytes()
     assert (interactive_site / "output" / "assets/notebook-outputs/widgets/embed.js").is_file()
+    assert (interactive_site / "output" / "assets/notebook-outputs/topojson/world_110m.json").is_file()
+    served = {path.name for path in (interactive_site / "output" / libraries.URL_FOLDER).iterdir()}
+    assert served == needed | {"site"}, "only the bundles some post needs are copied"
 
 
 def test_a_site_without_interactive_outputs_gets_no_library(built_site: Path) -> None:
@@ -212,25 +295,43 @@ def test_libraries_are_found_from_the_notebook_models(tmp_path: Path) -> None:
     def libraries_of(path: Path, available: set[str]) -> list[str]:
         return Pipeline(Settings(cache=tmp_path / "cache", libraries=available)).model(path).libraries
 
-    assert libraries_of(FIXTURES / "interactive-outputs.ipynb", ALL) == sorted(ALL)
-    assert libraries_of(FIXTURES / "plotly-only.ipynb", ALL) == ["plotly"]
+    assert libraries_of(FIXTURES / "interactive-outputs.ipynb", ALL) == [
+        "plotly-basic", "vega", "vega-embed", "vega-lite", "widgets",
+    ]  # fmt: skip
+    assert libraries_of(FIXTURES / "plotly-only.ipynb", ALL) == ["plotly-basic"]
+    assert libraries_of(FIXTURES / "plotly-surface.ipynb", ALL) == ["plotly-gl3d"]
+    assert libraries_of(FIXTURES / "plotly-map.ipynb", ALL) == ["plotly-geo", "topojson"]
+    assert libraries_of(FIXTURES / "plotly-mixed.ipynb", ALL) == ["plotly"]
+    assert libraries_of(FIXTURES / "vega-only.ipynb", ALL) == ["vega", "vega-embed"]
     assert libraries_of(ROOT / "posts" / "fibonacci.ipynb", ALL) == []
     assert libraries_of(FIXTURES / "plotly-only.ipynb", set()) == [], "not installed: static"
 
 
 def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_site: Path) -> None:
     assert library_scripts(interactive_site, "posts/interactive-outputs/index.html") == [
-        "plotly/plotly.min.js",
+        "plotly-basic/plotly-basic.min.js",
         "vega/vega.min.js",
-        "vega/vega-lite.min.js",
-        "vega/vega-embed.min.js",
+        "vega-lite/vega-lite.min.js",
+        "vega-embed/vega-embed.min.js",
         "widgets/embed.js",
         "site/outputs.js",
     ]
-    assert library_scripts(interactive_site, "posts/plotly-only/index.html") == [
-        "plotly/plotly.min.js",
+    for post, bundle in (
+        ("plotly-only", "plotly-basic/plotly-basic.min.js"),
+        ("plotly-surface", "plotly-gl3d/plotly-gl3d.min.js"),
+        ("plotly-map", "plotly-geo/plotly-geo.min.js"),
+        ("plotly-mixed", "plotly/plotly.min.js"),
+    ):
+        assert library_scripts(interactive_site, f"posts/{post}/index.html") == [bundle, "site/outputs.js"], post
+    assert library_scripts(interactive_site, "posts/vega-only/index.html") == [
+        "vega/vega.min.js",
+        "vega-embed/vega-embed.min.js",
         "site/outputs.js",
     ]
+    for post in CHART_POSTS:
+        page = (interactive_site / "output" / "posts" / post / "index.html").read_text(encoding="utf-8")
+        maps = 'data-topojson="/assets/notebook-outputs/topojson/"' in page
+        assert maps == (post == "plotly-map"), f"{post}: only a page with a geo chart names the maps' folder"
     for page in ("index.html", "posts/welcome/index.html", "archive.html", "rss.xml"):
         assert library_scripts(interactive_site, page) == [], page
 
@@ -286,3 +387,140 @@ def test_without_npm_packages_the_build_warns_and_shows_static_forms(tmp_path: P
     page = (site / "output" / "posts" / "plotly-only" / "index.html").read_text(encoding="utf-8")
     assert library_scripts(site, "posts/plotly-only/index.html") == []
     assert "saved no static version" in page and "nb-plotly" not in page
+
+
+# --- in Chromium: the bundles are what the table says, and each page draws its charts ---------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield launched
+        launched.close()
+
+
+def test_each_partial_bundle_registers_the_trace_types_the_table_gives(browser: Browser) -> None:
+    """The table libraries.py chooses from is the pinned bundles' own, smallest first, all at one version."""
+    page = browser.new_page()
+    registered, sizes, versions = {}, [], set()
+    for name in [*libraries.PLOTLY_BUNDLES, libraries.FULL_PLOTLY]:
+        script = ROOT / "node_modules" / libraries.LIBRARIES[name].scripts[0]
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(path=script)
+        version, traces = page.evaluate("[Plotly.version, Object.keys(Plotly.PlotSchema.get().traces)]")
+        package = json.loads((script.parent / "package.json").read_text(encoding="utf-8"))
+        versions |= {version, package["version"]}
+        registered[name], sizes = set(traces), [*sizes, script.stat().st_size]
+    page.close()
+    assert {name: registered[name] for name in libraries.PLOTLY_BUNDLES} == libraries.PLOTLY_BUNDLES
+    assert sizes == sorted(sizes), "smallest first, the full bundle last"
+    assert len(versions) == 1, f"every bundle at the full bundle's version: {versions}"
+    assert libraries.GEO_TRACES.issubset(registered["plotly-geo"]), "geo traces are drawn with the geo bundle"
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def interactive_url(interactive_site: Path) -> Iterator[str]:
+    handler = functools.partial(Quiet, directory=str(interactive_site / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def open_offline(browser: Browser, site_url: str, path: str) -> tuple[Page, list[str], list[str]]:
+    """The page, its requests (paths below the library folder, or whole foreign URLs) and its problems."""
+    host = urlsplit(site_url).netloc
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    problems: list[str] = []
+    folder = f"/{libraries.URL_FOLDER}/"
+
+    def requested(url: str) -> None:
+        parts = urlsplit(url)
+        if parts.netloc != host:
+            requests.append(url)
+        elif parts.path.startswith(folder):
+            requests.append(parts.path.removeprefix(folder))
+
+    page.on("request", lambda request: requested(request.url))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.on(
+        "response", lambda response: response.status >= 400 and problems.append(f"{response.status}: {response.url}")
+    )
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.route(lambda url: urlsplit(url).netloc != host, lambda route: route.abort("internetdisconnected"))
+    page.goto(site_url + path, wait_until="networkidle")
+    return page, requests, problems
+
+
+def coloured_pixels(element: Locator) -> int:
+    """Pixels of a clear colour (not the greys of axes and grid lines) in a screenshot of the element."""
+    shot = Image.open(io.BytesIO(element.screenshot())).convert("RGB")
+    return sum(1 for r, g, b in shot.get_flattened_data() if max(r, g, b) - min(r, g, b) > 60)
+
+
+def test_a_scatter_page_draws_with_the_basic_bundle(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/plotly-only/")
+    page.wait_for_function("document.querySelector('.nb-plotly .main-svg')")
+    assert page.locator(".nb-plotly .scatterlayer .js-line").count() == 1, "the zigzag's line"
+    assert page.locator(".nb-plotly .gtitle").text_content() == "Zigzag"
+    assert requests == ["plotly-basic/plotly-basic.min.js", "site/outputs.js"] and problems == []
+    page.close()
+
+
+def test_a_surface_page_draws_with_the_gl3d_bundle(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/plotly-surface/")
+    page.wait_for_function("document.querySelector('.nb-plotly canvas')")
+    page.wait_for_timeout(500)  # WebGL draws on the next frames
+    assert coloured_pixels(page.locator(".nb-plotly canvas")) > 5_000, "the surface's colours on the WebGL canvas"
+    assert page.locator(".nb-plotly .gtitle").text_content() == "A bump"
+    assert requests == ["plotly-gl3d/plotly-gl3d.min.js", "site/outputs.js"] and problems == []
+    page.close()
+
+
+def test_a_map_page_draws_with_the_geo_bundle_over_maps_from_the_site(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/plotly-map/")
+    coastlines = "[...document.querySelectorAll('.nb-plotly .coastlines path')].filter(line => line.getAttribute('d'))"
+    page.wait_for_function(f"{coastlines}.length === 2")
+    assert page.locator(".nb-plotly .choroplethlocation").count() == 4, "four countries coloured"
+    assert page.locator(".nb-plotly .scattergeo .point").count() == 3, "three capitals"
+    assert page.locator(".nb-plotly .scattergeo text").all_text_contents() == ["Paris", "Berlin", "Madrid"]
+    assert requests[:2] == ["plotly-geo/plotly-geo.min.js", "site/outputs.js"]
+    assert set(requests[2:]) == {"topojson/world_110m.json"}, "the maps come from the site, not Plotly's CDN"
+    assert problems == []
+    page.close()
+
+
+def test_a_page_no_partial_bundle_can_draw_gets_all_of_plotly(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/plotly-mixed/")
+    page.wait_for_function("document.querySelector('.nb-plotly canvas')")
+    page.wait_for_timeout(500)
+    assert page.locator(".nb-plotly").nth(0).locator(".barlayer .point").count() == 5, "five histogram bins"
+    assert coloured_pixels(page.locator(".nb-plotly").nth(1).locator("canvas")) > 50, (
+        "the 3-D points on the WebGL canvas"
+    )
+    assert requests == ["plotly/plotly.min.js", "site/outputs.js"] and problems == []
+    page.close()
+
+
+def test_a_plain_vega_chart_draws_without_vega_lite(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/vega-only/")
+    page.wait_for_function("document.querySelector('.nb-vega canvas, .nb-vega svg.marks')")
+    box = page.locator(".nb-vega canvas, .nb-vega svg.marks").first.bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    assert coloured_pixels(page.locator(".nb-vega canvas, .nb-vega svg.marks").first) > 1_000, "three steelblue bars"
+    assert requests == ["vega/vega.min.js", "vega-embed/vega-embed.min.js", "site/outputs.js"] and problems == []
+    page.close()
