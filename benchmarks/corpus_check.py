@@ -41,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from test_browser import CHROMIUM, QuietHandler, open_page  # noqa: E402
+from test_browser import CHROMIUM, QuietHandler, Traffic  # noqa: E402
 
 from conftest import copy_site, nikola  # noqa: E402
 
@@ -272,9 +272,19 @@ def screenshot(page: Page, target: Path, height: int) -> None:
         )
 
 
+def open_page(browser: Browser, site_url: str, path: str, scheme: str) -> tuple[Page, Traffic]:
+    """A page opened as tests/test_browser.py opens one, also counting alert() dialogs (Playwright dismisses them)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    traffic = Traffic(page, site_url)
+    page.on("dialog", lambda dialog: (traffic.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.route(lambda url: urlsplit(url).netloc != traffic.host, lambda route: route.abort("internetdisconnected"))
+    page.goto(site_url + path, wait_until="networkidle")
+    return page, traffic
+
+
 def check_page(browser: Browser, site_url: str, output: Path, report: PageReport) -> None:
     for scheme in ("light", "dark"):
-        page, traffic = open_page(browser, site_url, report.path, scheme=scheme)
+        page, traffic = open_page(browser, site_url, report.path, scheme)
         wait_until_drawn(page, 8 if scheme == "light" else 2)  # what did not draw in 8 s will not in the dark
         mode = report.light if scheme == "light" else report.dark
         if scheme == "light":
