@@ -243,6 +243,9 @@ def measure(sites: dict[str, Site], count: int, runs: int) -> dict[str, dict[str
         shift = run % len(names)
         for name in names[shift:] + names[:shift]:
             measure_round(sites[name], count, run, samples[name])
+            # each run's figures, so that a run slowed by the machine shows in the log
+            timed = ", ".join(f"{s} {v[-1]:.1f} s" for s, v in samples[name].items() if s != "memory" and v)
+            print(f"{count} posts, run {run + 1}, {name}: {timed}", flush=True)
     return {
         name: {**{s: statistics.median(v[s]) for s in SCENARIOS if v[s]}, "memory": max(v["memory"])}
         for name, v in samples.items()
