@@ -26,6 +26,7 @@ from aiohttp import WSMsgType, web
 from nikola.plugins.command.auto import CommandAuto, IndexHtmlStaticResource
 
 from blog_build import preview
+from plugins.auto.post_pages import PostPages
 
 PAGE_SCRIPT = Path(__file__).with_name("preview.js")
 
@@ -37,9 +38,16 @@ class PreviewAuto(CommandAuto):
         self.root = os.getcwd()
         self.source_hashes = preview.ContentHashes()
         self.source_changes = preview.ChangeBatch(self.source_hashes)
-        self.output_changes = preview.ChangeBatch(preview.ContentHashes())
+        # Output files are written whole in milliseconds: a short pause is enough.
+        self.output_changes = preview.ChangeBatch(preview.ContentHashes(), quiet_seconds=0.03)
         self.build_errors: list[str] = []
         self.status_sockets: set[web.WebSocketResponse] = set()
+        self.post_pages = PostPages(self.site)
+        # The site this process holds is the one conf.py, the plugins and the theme made when
+        # it started; once any of them changes, only a new process (the build) renders right.
+        post_pages = self.site.config["post_pages"]
+        self.source_folders = {os.path.abspath(os.path.dirname(pattern)) for pattern, *_ in post_pages}
+        self.site_is_current = True
         return super()._execute(options, args)
 
     async def set_up_server(self, host: str, port: int, base_path: str, out_folder: str) -> None:
@@ -80,7 +88,21 @@ class PreviewAuto(CommandAuto):
             await self._rebuild_site(os.path.relpath(changed[0], self.root))
         while True:
             changed = await self.source_changes.changed_paths()
+            await self.render_in_process(changed)
             await self._rebuild_site(os.path.relpath(changed[0], self.root))
+
+    async def render_in_process(self, changed: list[str]) -> None:
+        """The edited posts' pages first, from the site held here (post_pages.py), if it is still current."""
+        self.site_is_current &= all(os.path.dirname(path) in self.source_folders for path in changed)
+        if not self.site_is_current:
+            return
+        written = await asyncio.get_running_loop().run_in_executor(None, self.post_pages.render, changed)
+        if written:
+            self.logger.info(f"Rendered in this process: {', '.join(written)}")
+            # The sources passed the build's checks: an error shown from an earlier save is gone.
+            if self.build_errors:
+                self.build_errors = []
+                await self.send_status()
 
     async def _rebuild_site(self, event_path: str | None = None) -> None:
         """`nikola build` as Nikola runs it; a failure is one line per problem, here and on the pages."""
@@ -123,7 +145,10 @@ class PreviewAuto(CommandAuto):
     async def status_socket(self, request: web.Request) -> web.WebSocketResponse:
         """Tells a page the build's errors now and after every build (an empty list: it built)."""
         socket = web.WebSocketResponse()
-        await socket.prepare(request)
+        try:
+            await socket.prepare(request)
+        except ConnectionError:  # the page reloaded or closed while it connected
+            return socket
         self.status_sockets.add(socket)
         try:
             await socket.send_json({"errors": self.build_errors})

@@ -1,0 +1,86 @@
+"""The page of an edited post, rendered in the preview's own process before the build catches up.
+
+A whole `nikola build` in a new process starts Nikola, reads every post, generates and
+checks every task: seconds at 400 posts before the edited post's page is written. The
+preview process keeps Nikola loaded instead, scans the posts again (about 0.4 s at 400
+posts) and runs, for each edited post, the same two tasks `nikola build` runs for it (the
+HTML fragment, Nikola's RenderPosts; the page, Nikola's RenderPages through
+`generic_page_renderer`), built the way those plugins build them, with doit executing their
+actions. The page lands in output/ and the open page reloads; the full build that follows
+writes the same bytes there (tests/test_preview.py checks it against a clean build) and
+everything else the edit touches: index, tag and archive pages, feeds, the search index.
+
+Only an edit to posts' own files (the notebook or its .meta) is rendered here; anything
+else (a template, conf.py, a new or deleted file the scan cannot place) waits for the build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+
+from doit.task import Stream, Task
+from nikola import utils
+
+
+class PostPages:
+    """Renders edited posts' pages in this process with the tasks `nikola build` would run for them."""
+
+    def __init__(self, site) -> None:
+        self.site = site
+
+    def render(self, changed: list[str]) -> list[str]:
+        """Write the pages of the posts whose own files are `changed`; the files written.
+
+        Nothing is written (an empty list) when a changed file is not a post's notebook or
+        .meta file, or when the sources do not pass the build's checks: the build then says why.
+        """
+        site = self.site
+        edited = {os.path.relpath(path) for path in changed}
+        if not self.scan():
+            return []
+        posts = [post for post in site.timeline if edited & {post.source_path, post.metadata_path}]
+        placed = {path for post in posts for path in (post.source_path, post.metadata_path)}
+        if not posts or edited - placed:
+            return []
+        written = []
+        for post in posts:
+            for lang in site.config["TRANSLATIONS"]:
+                for task in self.tasks(post, lang):
+                    if task.execute(Stream(0)) is not None:
+                        return []
+                    written += task.targets
+        return written
+
+    def scan(self) -> bool:
+        """Scan every source again, as a build does, quietly (the build that follows prints what it finds)."""
+        logger = utils.LOGGER
+        level = logger.level
+        logger.setLevel(logging.CRITICAL + 1)
+        try:
+            # Nikola prints "done!" to stderr itself; the loggers keep the terminal's stream.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                self.site.scan_posts(really=True)
+        except (Exception, SystemExit):  # the scanner stops a build with bad input by SystemExit
+            return False
+        finally:
+            logger.setLevel(level)
+        return True
+
+    def tasks(self, post, lang: str) -> list[Task]:
+        """The post's fragment task (as Nikola's RenderPosts makes it) and page task (as RenderPages does)."""
+        site = self.site
+        fragment = post.translated_base_path(lang)
+        compile_task = {
+            "name": fragment,
+            "actions": [(post.compile, (lang,))],
+            "targets": [fragment, *post.compiler.get_extra_targets(post, lang, fragment)],
+        }
+        named = [name.strip() for name in post.meta("filters", lang).split(",") if name.strip()]
+        post_filters = [site.filters.get(name, name) for name in named]
+        dicts = [utils.apply_filters(compile_task, {os.path.splitext(fragment)[-1]: post_filters})]
+        context = {"pagekind": ["post_page"]} if post.is_post else {"pagekind": ["story_page", "page_page"]}
+        dicts += site.generic_page_renderer(lang, post, site.config["FILTERS"], context)
+        return [Task(f"preview:{task['name']}", task["actions"], targets=task["targets"]) for task in dicts]
