@@ -3,7 +3,8 @@
 The notebook models (blog_build/notebook.py) say which browser libraries each post's
 outputs need; this task copies those libraries, installed from npm at pinned versions
 (`npm ci`), and our small renderer script into output/assets/notebook-outputs/. Only
-libraries that some post needs are copied: a blog without charts uploads no chart library.
+libraries that some post needs are copied: a blog without charts uploads no chart library,
+and of plotly.js's bundles only those some page loads (the smallest that draws its traces).
 Without the site's scanner (plugins/scan_posts) no post needs any, and nothing is copied.
 """
 
