@@ -327,33 +327,31 @@ def benchmark(counts: list[int], runs: int, baseline: str | None = None) -> str:
 
 
 READING = """
-How to read it: "full" is a plain `nikola build`, so this site builds on both cores
-(`DOIT_CONFIG` in conf.py) where stock Nikola uses one; "full, -n 2" gives both two. At 400
-posts a full build takes 0.16x stock Nikola's time (16.5 s against 105.9 s; 0.30x against
-stock on two cores), a no-op rebuild 2.3 s (stock 4.4 s) and one edited post 4.9 s (stock
-5.5 s), in 112 MB at most. The cost of one more post falls as N grows (0.134, 0.043, 0.041 s
-per post). Goals met: peak memory, flat cost per post. Missed: 0.15x stock (0.16x; 16.5 s
-is under the "about 20 s" the goal expected), no-op at most 2 s (2.3 s here; 2.0-2.1 s in
-alternating runs on a quiet machine), one edit at most 3 s (4.9 s), within 2x the floor
-(5.9x). What bounds them, timed phase by phase in a no-op at 400 posts (wall clock, one
-process): starting Python and importing Nikola 0.25 s, loading plugins 0.21 s, reading 400
-posts' metadata 0.32 s, generating 1,330 doit tasks 0.43 s, then doit checking each task
-0.77 s (a JSON digest of every task's settings, where Nikola puts 6 KB of global context in
-each page's; an `inspect.signature` call per up-to-date check, 0.12 s; a stat of every file
-each task depends on). An edit adds importing nbconvert in the worker (0.3 s), rendering the
-post and the index page, archive, tag pages and feeds that show it, and pagefind re-indexing
-all 400 pages (1.1 s; it has no incremental mode), which waits for doit's ordered walk over
-every task. A full build is bound by rendering the notebooks (more than half of it Pygments
-and mistune, the floor's own work) and by Nikola's page rendering (see the profile below).
-The floor does none of the pages, index pages, feeds, search index or link rewriting a blog
-needs, so 2x of it is out of reach for a Nikola site.
+How to read it: "full" is a plain build of each: this site builds on both cores
+(`DOIT_CONFIG` in conf.py), stock Nikola and Sphinx on one; "full, -n 2" gives the Nikola
+sites two. Sphinx + ABlog is not timed with `-j 2`: ABlog is not safe for Sphinx's parallel
+reading, so Sphinx reads serially anyway, and `-j 2` was slower in a trial by hand (100
+posts: 10.7 s against 7.6 s). Run from a clean worktree of c3ed00b (so others' unfinished
+edits were not measured), all three sites taking turns, each going first once.
+
+Against Sphinx 9.0.4 + ABlog 0.11.13 + MyST-NB 1.4.0 (the newest of each that installs on
+Python 3.11; the peer's lock is requirements/peer-benchmark.lock) at 400 posts: full 0.61x
+(22.8 s against 37.7 s), no-op 0.17x (2.0 s against 12.0 s), one edit 0.33x (3.8 s against
+11.4 s), in half the memory (127 MB against 264 MB). The goal of at most 0.25x of the peer
+is met for the no-op at 100 and 400 posts only; full builds (0.61-0.67x) and one edit
+(0.33-0.65x) miss it. The peer's no-op grows with N (1.8, 4.1, 12.0 s) while ours stays
+near Nikola's start-up (ABlog writes its blog, archive and tag pages and feeds on every
+build; the peer was not profiled here). Ours is bound by the same start-up and doit checks
+as before (the previous run of this table is in git history; the profile is below).
+
+The first run of the same command an hour earlier, with other sessions loading both cores
+(load average 6), gave at 400 posts ours 70.0 s full, 6.5 s no-op and 14.0 s one edit
+(ours/peer 2.11x, 0.61x, 1.20x), while a build of the same 400 posts by hand on the quiet
+machine right after took 23.4 s full and 2.6 s no-op: a site whose turns fall in a busy
+spell loses, medians or not, so only this second run is recorded.
 
 Quarto is not in the table: `pip install quarto-cli` (1.10.19, tried 2026-11-25) is a source
 package whose build downloads the Quarto binary from GitHub, which this network refuses.
-
-Timings on this shared 2-core machine move by a third from one run to the next (stock's
-400-post full build took 81.7 s in one run and 126.0 s in another on the same day), so
-compare within one run; the two sites take turns for that reason.
 """
 
 
