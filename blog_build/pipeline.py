@@ -76,7 +76,7 @@ class Pipeline:
         self.metadata: dict[str, dict[str, str]] = {}  # source path -> checked metadata (set by the scanner)
         self._checked: dict[str, dict] = {}  # notebooks parsed in this process, for execution
         self._environment: str | None = None
-        self.executed: list[str] = []  # posts whose kernel ran in this build
+        self.executed: list[tuple[str, str]] = []  # (post, why) for each post whose kernel ran in this build
         self.errors: dict[str, str] = {}  # source path -> why it has no model (found by prepare)
         self.outputs_used: set[str] | None = None  # executed outputs the site's posts use (render_all)
 
@@ -194,13 +194,14 @@ class Pipeline:
                 continue
             key = execution.outputs_key(model.code_digest, model.kernel, self.environment())
             outputs_used.add(f"{key}.json")
-            executed_key = hashlib.sha256(f"{model.key}|{key}".encode()).hexdigest()
-            facts = self.store.section("models").get(executed_key)
-            cached = self.outputs.path(key).exists() and not self.settings.reexecute
-            if cached and facts is not None and self._page_path(executed_key).exists():
-                self.rendered_models[name] = NotebookModel.from_facts(facts)
-            else:
-                waiting.append((source, model, key, executed_key))
+            run = None if self.settings.reexecute else self.cached_run(key)
+            why = self.why_run(name, model, run)
+            if why is None:
+                facts = self.store.section("models").get(executed_key(model, key, run))
+                if facts is not None and self._page_path(facts["key"]).exists():
+                    self.rendered_models[name] = NotebookModel.from_facts(facts)
+                    continue
+            waiting.append((source, model, key, why))
         if every_post:
             self.outputs_used = outputs_used
         problems: list[str] = []
@@ -218,23 +219,76 @@ class Pipeline:
         return problems
 
     def _execute(self, item: tuple) -> NotebookModel | SourceError:
-        source, model, key, executed_key = item
+        """The rendered model of a post run at build time: from the cached run if `why` is None, else from a run now."""
+        source, model, key, why = item
+        name = str(source)
         try:
-            notebook = self._checked.get(str(source))
+            notebook = self._checked.get(name)
             if notebook is None:
                 data, paired = read_source(source)
-                notebook = checked_notebook(data, str(source), [], paired)
-            outputs = None if self.settings.reexecute else self.outputs.get(key)
-            if outputs is None:
-                outputs = execution.run_notebook(notebook, str(source), model.kernel, self.settings.timeout)
-                self.outputs.put(key, outputs)
-                self.executed.append(str(source))
+                notebook = checked_notebook(data, name, [], paired)
+            entry = self.outputs.get(key) if why is None else None
+            if entry is None:
+                outputs, run = execution.run_notebook(notebook, name, model.kernel, self.settings.timeout)
+                self.outputs.put(key, outputs, run)
+                self.store.put("runs", key, [stamp(self.outputs.path(key)), run])
+                last = {"code": model.code_digest, "kernel": model.kernel, "environment": self.environment()}
+                self.store.put("last_runs", name, last)
+                self.executed.append((name, why or "its cached outputs were missing"))
+            else:
+                outputs, run = entry["outputs"], entry["run"]
             executed = execution.with_outputs(notebook, outputs)
-            rendered = make_model(executed, str(source), executed_key, self.settings.libraries, self.images)
+            executed["metadata"]["nb_run"] = run  # for the post's provenance line
+            key = executed_key(model, key, run)
+            rendered = make_model(executed, name, key, self.settings.libraries, self.images)
         except SourceError as error:
             return error
         self._keep(rendered)
         return rendered
+
+    def cached_run(self, key: str) -> dict | None:
+        """What the cached run of `key` read and used (OutputsCache's `run`), or None if there is none."""
+        path = self.outputs.path(key)
+        current = stamp(path)
+        known = self.store.section("runs").get(key)
+        if known and known[0] == current:
+            return known[1]
+        entry = self.outputs.get(key)  # read whole only when the file is new to this cache
+        if entry is None:
+            return None
+        self.store.put("runs", key, [current, entry["run"]])
+        return entry["run"]
+
+    def why_run(self, name: str, model: NotebookModel, run: dict | None) -> str | None:
+        """Why the post must run now, in words for the author; None if its cached run still holds."""
+        if self.settings.reexecute:
+            return "NOTEBOOK_REEXECUTE is set"
+        if run is not None:
+            changed = execution.stale_inputs(run["inputs"], Path.cwd(), self.input_digest)
+            if not changed:
+                return None
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            return f"{', '.join(changed[:3])}{more} changed" if len(changed) > 1 else f"{changed[0]} changed"
+        last = self.store.section("last_runs").get(name)
+        if last is None:
+            return "not run before"
+        if last["code"] != model.code_digest:
+            return "its code changed"
+        if last["kernel"] != model.kernel:
+            return f"its kernel changed to {model.kernel}"
+        if last["environment"] != self.environment():
+            return f"{', '.join(str(path) for path in self.settings.environment_files)} changed"
+        return "its cached outputs were missing"
+
+    def input_digest(self, path: Path) -> str | None:
+        """SHA-256 of a file an executed post read, hashed again only when its size or time changed."""
+        current = stamp(path)
+        known = self.store.section("input_digests").get(str(path))
+        if known and known[0] == current:
+            return known[1]
+        digest = execution.file_digest(path)
+        self.store.put("input_digests", str(path), [current, digest])
+        return digest
 
     def publish_findings(self) -> list[dict]:
         """What the check before publishing found in every post's rendered notebook, less what each accepts."""
@@ -280,7 +334,17 @@ class Pipeline:
             # Outputs of code no post has any more (an edited cell, an older lock file): they
             # would never be read again, and the folder grew with every edit.
             remove_unused(self.outputs.folder / "outputs", self.outputs_used)
+            runs = {name.removesuffix(".json") for name in self.outputs_used}
+            self.store.keep_only("runs", runs)
+            self.store.keep_only("last_runs", set(self.models))
+            read = {str(Path.cwd() / path) for run in self.store.section("runs").values() for path in run[1]["inputs"]}
+            self.store.keep_only("input_digests", read)
         self.store.save()
+
+
+def executed_key(model: NotebookModel, key: str, run: dict | None) -> str:
+    """The key of an executed post's model: its source's model, its outputs' key and the run they came from."""
+    return hashlib.sha256(f"{model.key}|{key}|{json.dumps(run, sort_keys=True)}".encode()).hexdigest()
 
 
 def read_source(source: Path) -> tuple[bytes, bytes | None]:

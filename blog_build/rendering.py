@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,10 +191,24 @@ def tools_bar(notebook: NotebookNode, download: str, notebook_path: str, reposit
     return '<p class="nb-tools">' + " ".join(links) + "</p>"
 
 
+def provenance(notebook: NotebookNode) -> str:
+    """For a post run at build time, a line saying when it ran and with what (left out of the search index)."""
+    run = notebook.get("metadata", {}).get("nb_run")
+    if not run:
+        return ""
+    used = [run["language"]] if run.get("language") else []
+    used += [f"{name} {version}" for name, version in run.get("packages", {}).items()]
+    tools = ""
+    if used:
+        tools = " with " + (used[0] if len(used) == 1 else ", ".join(used[:-1]) + " and " + used[-1])
+    text = f"The outputs above are from a run on {run['when']}{tools}."
+    return f'<p class="nb-provenance" data-pagefind-ignore>{html_escape(text)}</p>\n'
+
+
 def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "", scripts: str = "") -> str:
-    """Render a notebook's cells as an HTML fragment wrapped for the theme, then the scripts it needs."""
+    """Render a notebook's cells as an HTML fragment wrapped for the theme, its provenance, the scripts it needs."""
     body, _resources = exporter.from_notebook_node(notebook)
-    return f'{header}<div class="nb-body">\n{body}\n</div>\n{scripts}'.rstrip("\n")
+    return f'{header}<div class="nb-body">\n{body}\n</div>\n{provenance(notebook)}{scripts}'.rstrip("\n")
 
 
 def new_notebook(markdown: str) -> NotebookNode:

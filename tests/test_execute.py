@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -218,3 +219,82 @@ def test_cache_key_ignores_markdown_but_not_code_kernel_or_lock(tmp_path: Path) 
     notebook.metadata.kernelspec.name = "python3"
     lock.write_text("nikola==2\n")
     assert cache_key(notebook, [lock]) != key
+
+
+READS_TIDES = "with open('data/tides.csv') as tides:\n    print('high water', max(int(line) for line in tides))"
+
+
+def test_a_changed_data_file_reruns_exactly_the_posts_that_read_it(small_site: Path, kernel_env: dict) -> None:
+    """The cache knows the files a post's code opened; change one and only the posts that read it run again."""
+    data = small_site / "posts/data"
+    data.mkdir()
+    (data / "tides.csv").write_text("3\n7\n5\n")
+    (data / "unread.csv").write_text("1\n")
+    write_post(small_site, "reads-tides", [("code", READS_TIDES, [])])
+    write_post(small_site, "reads-nothing", [("code", "print('nothing read')", [])])
+    first = build(small_site, kernel_env)
+    assert first.returncode == 0, first.stderr
+    assert "posts/reads-tides.ipynb: executed (not run before)" in first.stderr
+    assert "high water 7" in page_text(small_site, "reads-tides") and kernel_starts(kernel_env) == 2
+
+    (data / "unread.csv").write_text("2\n")
+    assert build(small_site, kernel_env).returncode == 0
+    assert kernel_starts(kernel_env) == 2, "a file no post read changes nothing"
+    os.utime(data / "tides.csv")
+    assert build(small_site, kernel_env).returncode == 0
+    assert kernel_starts(kernel_env) == 2, "a file touched but not changed changes nothing"
+
+    (data / "tides.csv").write_text("3\n9\n5\n")
+    again = build(small_site, kernel_env)
+    assert again.returncode == 0, again.stderr
+    assert "posts/reads-tides.ipynb: executed (posts/data/tides.csv changed)" in again.stderr
+    assert "reads-nothing.ipynb: executed" not in again.stderr
+    assert kernel_starts(kernel_env) == 3, "exactly the post that read the file ran"
+    assert "high water 9" in page_text(small_site, "reads-tides")
+    assert build(small_site, kernel_env).returncode == 0 and kernel_starts(kernel_env) == 3
+
+
+def test_the_build_says_why_a_post_ran_and_the_post_says_what_it_ran_with(small_site: Path, kernel_env: dict) -> None:
+    source = write_post(small_site, "why", [("code", "import json\nprint(json.dumps([6 * 7]))", [])])
+    assert "posts/why.ipynb: executed (not run before)" in build(small_site, kernel_env).stderr
+    notebook = json.loads(source.read_text())
+    notebook["cells"][0]["source"] = "import json\nprint(json.dumps([6 * 8]))"
+    source.write_text(json.dumps(notebook))
+    assert "posts/why.ipynb: executed (its code changed)" in build(small_site, kernel_env).stderr
+    assert (
+        "posts/why.ipynb: executed (NOTEBOOK_REEXECUTE is set)"
+        in build(small_site, {**kernel_env, "NOTEBOOK_REEXECUTE": "1"}).stderr
+    )
+    for path in (small_site / "cache/executed/outputs").glob("*.json"):
+        path.unlink()
+    assert "posts/why.ipynb: executed (its cached outputs were missing)" in build(small_site, kernel_env).stderr
+    line = html.fromstring((small_site / "output/posts/why/index.html").read_bytes()).xpath(
+        "string(//p[@class='nb-provenance'])"
+    )
+    assert re.fullmatch(
+        r"The outputs above are from a run on \d{4}-\d\d-\d\d \d\d:\d\d UTC with Python 3\.11\.\d+\.", line
+    )
+
+
+def test_a_post_shows_the_versions_of_the_packages_it_imported(small_site: Path, kernel_env: dict) -> None:
+    write_post(small_site, "imports", [("code", "import lxml.etree\nprint(lxml.etree.LXML_VERSION[0])", [])])
+    assert build(small_site, kernel_env).returncode == 0
+    from importlib.metadata import version
+
+    line = html.fromstring((small_site / "output/posts/imports/index.html").read_bytes()).xpath(
+        "string(//p[@class='nb-provenance'])"
+    )
+    assert line.endswith(f" and lxml {version('lxml')}.") and "ipykernel" not in line
+
+
+def test_recorded_inputs_keep_only_the_sites_own_files(tmp_path: Path) -> None:
+    from blog_build.execution import recorded_inputs
+
+    site = tmp_path / "site"
+    for name in ("posts/data/a.csv", "posts/__pycache__/h.pyc", ".venv/lib/x.py", "cache/x.json", "posts/.hidden"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("x")
+    paths = ["posts/data/a.csv", "posts/__pycache__/h.pyc", ".venv/lib/x.py", "cache/x.json", "posts/.hidden"]
+    log = "".join(f"open {site / name}\n" for name in paths) + f"open {tmp_path}/elsewhere.txt\nimport numpy\n"
+    inputs, modules = recorded_inputs(log, site)
+    assert list(inputs) == ["posts/data/a.csv"] and modules == ["numpy"]

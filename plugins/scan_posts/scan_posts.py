@@ -67,8 +67,8 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
         notebooks.save()
         for warning in warnings:
             LOGGER.warning(warning)
-        for name in notebooks.executed:
-            LOGGER.info(f"{name}: executed")
+        for name, why in notebooks.executed:
+            LOGGER.info(f"{name}: executed ({why})")
         if problems:
             for problem in problems:
                 LOGGER.error(problem)
