@@ -119,7 +119,12 @@ def upgraded(notebook: dict, source: str) -> dict:
     import nbformat
 
     try:
-        converted = json.loads(json.dumps(nbformat.convert(nbformat.from_dict(notebook), 4)))
+        # Version 3 saves text as lists of lines; nbformat's reader joins them before converting
+        # (its converter calls str methods on them), so join them as it does.
+        from nbformat.v3.rwbase import rejoin_lines
+
+        joined = rejoin_lines(nbformat.from_dict(notebook))
+        converted = json.loads(json.dumps(nbformat.convert(joined, 4)))
     except Exception as error:  # nbformat's converter on a damaged version 3 file
         raise SourceError(f"{source}: a version 3 notebook that nbformat cannot convert ({error})") from None
     for cell in converted.get("cells", []):
