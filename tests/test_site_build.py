@@ -12,10 +12,16 @@ import pytest
 from lxml import etree, html
 
 from blog_build import metadata as scan_posts
+from blog_build import text_notebooks
 
 from conftest import ROOT, copy_site, nikola
 
 POST_NAMES = sorted(path.stem for path in (ROOT / "posts").glob("*.ipynb"))
+# Text notebooks (posts/*.md with a notebook header): their titles, from their front matter.
+TEXT_POST_TITLES = {
+    text_notebooks.front_matter(path.read_text(encoding="utf-8"), str(path))["title"]
+    for path in (ROOT / "posts").glob("*.md")
+}
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -147,13 +153,13 @@ def test_index_page_shows_teasers_only(built_site: Path) -> None:
         meta = post_meta(name)
         assert meta["title"] in body
         assert text_after_teaser(name) not in body, f"{name}: the index shows text after TEASER_END"
-    assert len(doc.xpath("//p[@class='more']/a")) == len(POST_NAMES)
+    assert len(doc.xpath("//p[@class='more']/a")) == len(POST_NAMES) + len(TEXT_POST_TITLES)
 
 
 def test_rss_lists_every_post_as_a_teaser(built_site: Path) -> None:
     rss = etree.parse(str(built_site / "output" / "rss.xml"))
     items = {item.findtext("title"): item.findtext("description") for item in rss.iter("item")}
-    assert set(items) == {post_meta(name)["title"] for name in POST_NAMES}
+    assert set(items) == {post_meta(name)["title"] for name in POST_NAMES} | TEXT_POST_TITLES
     for name in POST_NAMES:
         description = items[post_meta(name)["title"]]
         assert text_after_teaser(name) not in description
@@ -163,7 +169,7 @@ def test_rss_lists_every_post_as_a_teaser(built_site: Path) -> None:
 def test_atom_lists_every_post(built_site: Path) -> None:
     atom = etree.parse(str(built_site / "output" / "index.atom"))
     titles = {entry.findtext(f"{ATOM}title") for entry in atom.iter(f"{ATOM}entry")}
-    assert titles == {post_meta(name)["title"] for name in POST_NAMES}
+    assert titles == {post_meta(name)["title"] for name in POST_NAMES} | TEXT_POST_TITLES
 
 
 def test_tag_pages_archive_and_sitemap(built_site: Path) -> None:
