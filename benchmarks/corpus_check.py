@@ -41,9 +41,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from test_browser import CHROMIUM, QuietHandler, Traffic  # noqa: E402
+from test_browser import QuietHandler, Traffic  # noqa: E402
 
-from conftest import copy_site, nikola  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, copy_site, nikola  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 NOTEBOOKS = CORPUS / "notebooks"
@@ -75,15 +75,6 @@ KIND_TO_DRAWN = {
     "holoviews": "bokeh",
     "folium": "leaflet",
 }
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -211,7 +202,7 @@ def serve(folder: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

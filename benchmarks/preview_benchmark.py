@@ -43,7 +43,8 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from benchmarks.build_benchmark import our_site, stock_site  # noqa: E402
 from benchmarks.report import main_with_posts  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
+from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 EDITS = ("markdown", "output", "title")
 WAIT_SECONDS = 300  # for a server to start or a page to change: a bound, not a measurement
 
@@ -166,7 +167,7 @@ def benchmark(counts: list[int], runs: int) -> str:
     ]
     rebuild_lines = ["| posts | stock, builds started per edit | ours |", "|---|---|---|"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for count in counts:
             with tempfile.TemporaryDirectory(prefix=f"preview-bench-{count}-") as temp:
                 made = {"stock": stock_site(Path(temp) / "stock", count), "ours": our_site(Path(temp) / "ours", count)}

@@ -6,9 +6,11 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_build", "requirements")
@@ -63,3 +65,27 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_site(tmp_path: Path) -> Path:
     """A fresh copy of the site with only the welcome post, for tests that change sources."""
     return copy_site(tmp_path / "site", posts=("welcome",))
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser downloads do not work here
+# No sandbox (CI runs as root), no GPU, and none of Chromium's own traffic to Google.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, one per test module: Playwright's sync API cannot run inside another instance's loop."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page
 
 from blog_build import libraries
 from blog_build.interactive_outputs import (
@@ -390,20 +390,6 @@ def test_without_npm_packages_the_build_warns_and_shows_static_forms(tmp_path: P
 
 
 # --- in Chromium: the bundles are what the table says, and each page draws its charts ---------
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield launched
-        launched.close()
 
 
 def test_each_partial_bundle_registers_the_trace_types_the_table_gives(browser: Browser) -> None:

@@ -24,14 +24,13 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from benchmarks.generate_posts import write_posts
 from blog_build import preview
 
 from conftest import copy_site, nikola
 
-CHROMIUM = "/usr/bin/chromium"
 QUIET_SECONDS = 4  # how long a test waits for a rebuild that must not come
 STARTUP_SECONDS = 180
 CHANGE_SECONDS = 90  # a generous bound for a rebuild that must come; never a speed check
@@ -208,16 +207,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewServer]:
     running = PreviewServer(site)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
