@@ -114,6 +114,11 @@ def as_text(key: str, value: object, path: os.PathLike | str) -> str:
 
 def check_value(key: str, value: str, path: os.PathLike | str) -> None:
     """Raise SourceError if `value` is not one that `key` accepts."""
+    control = re.search(r"[\x00-\x08\x0b-\x1f\x7f]", value)
+    if control:
+        # XML cannot hold them (the feeds failed with a traceback), nor can a URL (tag pages)
+        character = f"U+{ord(control.group()):04X}"
+        raise SourceError(f"{path}: {key} {value!r} holds the control character {character}; remove it")
     if key == "updated" and not value.strip():
         raise SourceError(f"{path}: updated is empty; give the date of the update, like {DATE_EXAMPLE!r}, or remove it")
     if key in ("date", "updated") and value:
@@ -129,6 +134,9 @@ def check_value(key: str, value: str, path: os.PathLike | str) -> None:
         tags = [tag.strip() for tag in value.split(",")]
         if value.strip() and not all(tags):
             raise SourceError(f"{path}: tags {value!r} has an empty tag (a stray comma?)")
+        wordless = [tag for tag in tags if tag and not re.search(r"\w", tag)]
+        if wordless:  # its page's name would be empty: the tags' own index page
+            raise SourceError(f"{path}: tag {wordless[0]!r} has no letter or digit to name its page")
         lowered = [tag.lower() for tag in tags if tag]
         repeated = sorted({tag for tag in lowered if lowered.count(tag) > 1})
         if repeated:

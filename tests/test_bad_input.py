@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from blog_build import metadata as scan_posts
-from blog_build.metadata import SourceError
+from blog_build.metadata import SourceError, check_value
 from blog_build.notebook import checked_notebook
 
 from conftest import ROOT, nikola, tree_digest
@@ -370,3 +370,17 @@ def test_an_unknown_key_is_a_warning_and_a_misspelt_one_an_error() -> None:
     assert checked.warnings == ["x.meta: key 'mood' is not one Nikola or this site reads; it has no effect"]
     with pytest.raises(SourceError, match="did you mean 'description'"):
         scan_posts.check_metadata({"title": "t", "slug": "s", "descripton": "d"}, "x.meta", needs_date=False)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0\x1f0", "posts/x.meta: tags '0\\x1f0' holds the control character U+001F; remove it"),
+        ("python, ~", "posts/x.meta: tag '~' has no letter or digit to name its page"),
+    ],
+)
+def test_tags_that_no_feed_or_page_can_hold_are_one_line(value: str, message: str) -> None:
+    """Found by the fuzz test: the Atom feed failed with a traceback, or two tag pages had one name."""
+    with pytest.raises(SourceError) as raised:
+        check_value("tags", value, "posts/x.meta")
+    assert str(raised.value) == message
