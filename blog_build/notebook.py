@@ -33,13 +33,24 @@ from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "5"
+MODEL_VERSION = "6"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 # `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.
 ATTACHMENT = re.compile(r"""(?<=\]\()(\s*<?)attachment:([^\s)>]+)|(?<=src=["'])attachment:([^"']+)""")
 # A Markdown image whose attachment could not be kept (`point` left it as attachment-missing:NAME).
 MISSING_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment-missing:([^\s)]*)\)")
+# A Markdown image of an attachment, `![alt](attachment:NAME "title")`: made an <img> with size and lazy loading.
+ATTACHED_IMAGE = re.compile(r"""!\[([^\]]*)\]\(\s*<?attachment:([^\s)>]+)>?(?:\s+["']([^"']*)["'])?\s*\)""")
+# An HTML <img> of an attachment (`<img src="attachment:NAME" ...>`), for the attributes it lacks.
+ATTACHED_HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc=["']attachment:([^"']+)["'][^>]*>""", re.I)
+# An <img> whose image is inline base64 (widget snapshots, pasted HTML, some libraries' outputs).
+INLINE_IMAGE = re.compile(
+    r"""<img\b[^>]*?\bsrc\s*=\s*(["'])data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]+)\1[^>]*>""", re.I
+)
+IMAGE_FILE = "nb-image-file:"  # an image file beside the post, until point_images knows the post's URL
+# An alt text that is only a file name (`image.png`, what Jupyter names a pasted image) describes nothing.
+FILE_NAME_ALT = re.compile(r"[\w. -]*\.(png|jpe?g|gif|svg|webp|bmp)", re.I)
 MAX_REPAIRS = 200  # outputs repaired in one notebook before giving up on it as a whole
 
 
@@ -241,6 +252,15 @@ def validate(notebook: dict, source: str, warnings: list[str]) -> None:
     raise SourceError(f"{source}: more than {MAX_REPAIRS} malformed outputs; is this file a notebook?")
 
 
+def views_only(models: object) -> bool:
+    """ipywidgets 5's saved state: for each model only where its views were shown, no values to draw from."""
+    return (
+        isinstance(models, dict)
+        and bool(models)
+        and all(isinstance(model, dict) and set(model) == {"views"} for model in models.values())
+    )
+
+
 def is_widget_model(value: object) -> bool:
     return isinstance(value, dict) and isinstance(value.get("model_name"), str) and "state" in value
 
@@ -263,6 +283,8 @@ def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None
         notebook["metadata"]["widgets"] = widgets
     state = widgets.get(interactive_outputs.WIDGET_STATE) if isinstance(widgets, dict) else None
     models = state.get("state") if isinstance(state, dict) else None
+    if isinstance(models, dict) and state.get("version_major") == 1:
+        upgrade_widget_state(state)
     well_formed = isinstance(models, dict) and all(
         isinstance(model, dict)
         and isinstance(model.get("model_name"), str)
@@ -270,9 +292,45 @@ def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None
         and isinstance(model.get("state"), dict)
         for model in models.values()
     )
-    if not well_formed:
+    if not well_formed and views_only(models):
+        warnings.append(
+            f"{source}: the saved widget state (metadata.widgets) is ipywidgets 5's, which keeps no widget values;"
+            " widgets are shown as their saved snapshots"
+        )
+        del notebook["metadata"]["widgets"]
+    elif not well_formed:
         warnings.append(f"{source}: the saved widget state (metadata.widgets) is malformed; widgets are shown static")
         del notebook["metadata"]["widgets"]
+
+
+# ipywidgets 6 (2017) saved its models as module "jupyter-js-widgets" ~2.0, state format 1; ipywidgets 7
+# split that module into these two, whose 1.x releases the site's widget manager still draws.
+WIDGETS_6_MODULE = "jupyter-js-widgets"
+WIDGETS_7_MODULES = {"LayoutModel": ("@jupyter-widgets/base", "1.2.0")}
+WIDGETS_7_CONTROLS = ("@jupyter-widgets/controls", "1.5.0")
+
+
+def upgrade_widget_state(state: dict) -> None:
+    """Saved state of ipywidgets 6 (format 1) in the form of ipywidgets 7 (format 2), which the page can draw.
+
+    The models kept their names and, saved sparsely, only the values that differ from
+    their defaults; what changed is which module holds them and the version numbers.
+    """
+    for model in state["state"].values():
+        if not isinstance(model, dict) or model.get("model_module") != WIDGETS_6_MODULE:
+            continue
+        module, version = WIDGETS_7_MODULES.get(model.get("model_name"), WIDGETS_7_CONTROLS)
+        model["model_module"], model["model_module_version"] = module, version
+        values = model.get("state")
+        if model.get("model_name") == "ProgressModel":  # one model for both kinds of bar in 6, two in 7
+            floats = isinstance(values, dict) and any(
+                isinstance(values.get(key), float) for key in ("value", "min", "max", "step")
+            )
+            model["model_name"] = "FloatProgressModel" if floats else "IntProgressModel"
+        if isinstance(values, dict):
+            for key in ("_model_module_version", "_view_module_version", "_model_module", "_view_module"):
+                values.pop(key, None)
+    state["version_major"], state["version_minor"] = 2, 0
 
 
 def prepare_outputs(notebook: dict, source: str, available: set[str], warnings: list[str]) -> set[str]:
@@ -352,6 +410,24 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
             names.append(image.name)
             files[name] = image.name
 
+        def image_tag(match: re.Match, number: int = number, files: dict = files) -> str:
+            alt, name, title = match.groups()
+            if not files.get(name):
+                return match.group(0)  # `point` and `unavailable` name what is wrong with it
+            return attachment_img(files[name], store.sizes.get(files[name]), alt, title, number)
+
+        def html_image_tag(match: re.Match, number: int = number, files: dict = files) -> str:
+            tag, name = match.group(0), match.group(1)
+            if not files.get(name):
+                return tag
+            missing = ' loading="lazy" decoding="async"' if "loading=" not in tag.lower() else ""
+            size = store.sizes.get(files[name]) or [None, None]
+            if all(size) and "width=" not in tag.lower() and "height=" not in tag.lower():
+                missing += f' width="{size[0]}" height="{size[1]}"'
+            if not re.search(r"\balt=", tag, re.I):
+                missing += f' alt="Image pasted into markdown cell {number}"'
+            return tag[:4] + missing + tag[4:]
+
         def point(match: re.Match, number: int = number, files: dict = files) -> str:
             lead, name = match.group(1) or "", match.group(2) or match.group(3)
             if files.get(name):
@@ -364,11 +440,63 @@ def extract_attachments(notebook: dict, source: str, store: ImageStore, warnings
             why = "the notebook holds no such attachment" if match.group(2) not in files else "its data is damaged"
             return INLINE_PLACEHOLDER.format(what=f"The image {match.group(1) or match.group(2)!r}", why=why)
 
-        def rewrite(text: str, point=point, unavailable=unavailable) -> str:
+        def rewrite(text: str, point=point, unavailable=unavailable, image=image_tag, html=html_image_tag) -> str:
+            text = ATTACHED_HTML_IMAGE.sub(html, ATTACHED_IMAGE.sub(image, text))
             return MISSING_IMAGE.sub(unavailable, ATTACHMENT.sub(point, text))
 
         cell["source"] = outside_code(text_of(cell["source"]), rewrite)
         cell.pop("attachments", None)
+    return names
+
+
+def attachment_img(file: str, size: list | None, alt: str, title: str | None, number: int) -> str:
+    """The <img> of a pasted image: what output figures get (size, lazy loading, an alt that says something)."""
+    from html import escape
+
+    if not alt.strip() or FILE_NAME_ALT.fullmatch(alt.strip()):
+        alt = f"Image pasted into markdown cell {number}"
+    width, height = size or (None, None)
+    tag = f'<img src="attachment-file:{escape(file)}" loading="lazy" decoding="async"'
+    if width and height:
+        tag += f' width="{width}" height="{height}"'
+    if title:
+        tag += f' title="{escape(title)}"'
+    return tag + f' alt="{escape(alt)}">'
+
+
+def extract_inline_images(notebook: dict, source: str, store: ImageStore, warnings: list[str]) -> list[str]:
+    """Base64 `<img>`s in HTML outputs and markdown cells as image files, with size, lazy loading and an alt.
+
+    They are a page's weight twice over (base64, and again in every index page and feed that
+    shows the cell), and old widget snapshots have no alt at all.
+    """
+    names = []
+    for number, cell in enumerate(notebook["cells"], 1):
+        where = "markdown cell" if cell["cell_type"] == "markdown" else "code cell"
+
+        def to_file(match: re.Match, number: int = number, where: str = where) -> str:
+            tag, mime, payload = match.group(0), match.group(2).lower(), match.group(3)
+            try:
+                image = store.checked(mime, "".join(payload.split()))
+            except ImageError as error:
+                warnings.append(f"{source}: cell {number}: an inline {mime} image: {error}; a placeholder is shown")
+                return INLINE_PLACEHOLDER.format(what="An image", why=f"its {mime} data is damaged")
+            names.append(image.name)
+            before = tag[: match.start(2) - match.start() - len("data:")]
+            tag = f"{before}{IMAGE_FILE}{image.name}{tag[match.end(3) - match.start() :]}"
+            extra = "" if re.search(r"\bloading=", tag, re.I) else ' loading="lazy" decoding="async"'
+            if image.width and not re.search(r"\b(width|height)=", tag, re.I):
+                extra += f' width="{image.width}" height="{image.height}"'
+            if not re.search(r"\balt=", tag, re.I):
+                extra += f' alt="Image in {where} {number}"'
+            return tag[:4] + extra + tag[4:]
+
+        if cell["cell_type"] in ("markdown", "raw") and "data:image/" in cell["source"]:
+            cell["source"] = outside_code(cell["source"], lambda text, to_file=to_file: INLINE_IMAGE.sub(to_file, text))
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            if isinstance(html, str) and "data:image/" in html:
+                output["data"]["text/html"] = INLINE_IMAGE.sub(to_file, html)
     return names
 
 
@@ -437,6 +565,7 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
     libraries = prepare_outputs(page, source, available, warnings)
     images = extract_images(page, source, store, warnings)
     images += extract_attachments(page, source, store, warnings)
+    images += extract_inline_images(page, source, store, warnings)
     cross_references.number(page, source, warnings)
     return NotebookModel(
         source=source,
@@ -460,8 +589,13 @@ def point_images(page: dict, url: str) -> None:
             filenames = output.get("metadata", {}).get("filenames", {})
             for mime, name in filenames.items():
                 filenames[mime] = url + name
+            html = output.get("data", {}).get("text/html")
+            if isinstance(html, str) and IMAGE_FILE in html:
+                output["data"]["text/html"] = html.replace(IMAGE_FILE, url)
         if cell["cell_type"] in ("markdown", "raw"):
             source = text_of(cell["source"])
+            if IMAGE_FILE in source:
+                cell["source"] = source = source.replace(IMAGE_FILE, url)
             if "attachment-" in source:
                 source = source.replace("attachment-file:", url)
                 cell["source"] = re.sub(r"attachment-missing:\S*?(?=[\s)\"'>]|$)", "#attachment-missing", source)

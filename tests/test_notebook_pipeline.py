@@ -328,3 +328,87 @@ def test_an_opening_heading_of_any_level_that_repeats_the_title_is_dropped(openi
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"{opening}\n\nFirst paragraph.")])
     drop_repeated_title(notebook, "My title")
     assert (notebook.cells[0].source == "First paragraph.") is dropped
+
+
+def test_pasted_images_get_what_output_figures_get(tmp_path: Path) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, format="PNG")
+    png = {"image/png": base64.b64encode(buffer.getvalue()).decode()}
+    text = (
+        '![image.png](attachment:image.png)\n\n![A sketch of the tide](attachment:sketch.png "Tides")\n\n'
+        '<img src="attachment:sketch.png" width="20">'
+    )
+    cell = markdown(text, attachments={"image.png": png, "sketch.png": png})
+    found = model_of(tmp_path, v4([cell]))
+    source = found.notebook["cells"][0]["source"]
+    name = found.images[0]
+    assert found.warnings == [] and "attachment:" not in source
+    first, second, third = source.split("\n\n")
+    assert first == (
+        f'<img src="attachment-file:{name}" loading="lazy" decoding="async" width="40" height="30"'
+        ' alt="Image pasted into markdown cell 1">'
+    )
+    assert 'title="Tides" alt="A sketch of the tide">' in second
+    # the author's own <img> keeps its width and gains lazy loading and an alt, not a second size
+    assert third == (
+        f'<img loading="lazy" decoding="async" alt="Image pasted into markdown cell 1"'
+        f' src="attachment-file:{name}" width="20">'
+    )
+
+
+def small_png(width: int = 8, height: int = 6) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "teal").save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_inline_base64_images_become_files_with_size_and_alt(tmp_path: Path) -> None:
+    snapshot = f'<div class="widget"><img src="data:image/png;base64,{small_png()}"></div>'
+    output = {"output_type": "display_data", "metadata": {}, "data": {"text/html": snapshot, "text/plain": "w"}}
+    code = {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": 1, "source": "w", "outputs": [output]}
+    pasted = markdown(f"Drawn: <img alt='A teal box' src='data:image/png;base64,{small_png(4, 4)}'>")
+    damaged = markdown('<img src="data:image/png;base64,AAAA">')
+    found = model_of(tmp_path, v4([code, pasted, damaged]))
+    html = found.notebook["cells"][0]["outputs"][0]["data"]["text/html"]
+    assert "data:" not in html and len(found.images) == 2
+    assert 'width="8" height="6" alt="Image in code cell 1" src="nb-image-file:' in html
+    assert "alt='A teal box'" in found.notebook["cells"][1]["source"]
+    assert "could not be shown" in found.notebook["cells"][2]["source"]
+    assert len(found.warnings) == 1 and found.warnings[0].startswith(f"{found.source}: cell 3: an inline image/png ")
+
+
+def test_ipywidgets_6_state_is_read_as_ipywidgets_7_state(tmp_path: Path) -> None:
+    old = "jupyter-js-widgets"
+    models = {
+        "s1": {"model_name": "IntSliderModel", "model_module": old, "model_module_version": "~2.0.30",
+               "state": {"_model_module_version": "~2.0.30", "layout": "IPY_MODEL_l1", "value": 7}},
+        "l1": {"model_name": "LayoutModel", "model_module": old, "model_module_version": "~2.0.30", "state": {}},
+        "p1": {"model_name": "ProgressModel", "model_module": old, "model_module_version": "~2.0.30",
+               "state": {"value": 7.5, "max": 10}},
+    }  # fmt: skip
+    mime = "application/vnd.jupyter.widget-state+json"
+    state = {"version_major": 1, "version_minor": 0, "state": models}
+    found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": {mime: state}}))
+    saved = found.notebook["metadata"]["widgets"][mime]
+    assert found.warnings == [] and saved["version_major"] == 2
+    assert saved["state"]["s1"]["model_module"] == "@jupyter-widgets/controls"
+    assert saved["state"]["s1"]["state"] == {"layout": "IPY_MODEL_l1", "value": 7}
+    assert saved["state"]["l1"]["model_module"] == "@jupyter-widgets/base"
+    assert saved["state"]["p1"]["model_name"] == "FloatProgressModel"
+
+
+def test_ipywidgets_5_state_without_values_is_named_for_what_it_is(tmp_path: Path) -> None:
+    widgets = {"state": {"m1": {"views": []}, "m2": {"views": [{"cell_index": 3}]}}, "version": "1.1.2"}
+    found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": widgets}))
+    assert "widgets" not in found.notebook["metadata"]
+    assert len(found.warnings) == 1 and "ipywidgets 5's, which keeps no widget values" in found.warnings[0]
