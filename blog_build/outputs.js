@@ -23,15 +23,51 @@
     );
   }
 
-  // A widget's slider handle carries role="slider" but not the widget's description; give
-  // it that, so a screen reader says what the slider sets.
-  const nameSliders = () => {
-    for (const handle of document.querySelectorAll('.output_widget_view [role="slider"]:not([aria-label])')) {
-      const label = handle.closest(".widget-slider")?.querySelector(".widget-label")?.textContent.trim();
-      handle.setAttribute("aria-label", label || "Slider");
+  // ipywidgets draws some controls without a name a screen reader could say: slider handles
+  // (role="slider"), the Play widget's icon-only buttons, colour pickers and text boxes whose
+  // label is a sibling element, Image widgets, tabs with no title. Name each from the
+  // widget's own label, else from what it is.
+  const ICON_NAMES = {
+    "fa-play": "Play", "fa-pause": "Pause", "fa-stop": "Stop", "fa-retweet": "Repeat", "fa-repeat": "Repeat",
+  };
+  const hasName = (element) =>
+    element.getAttribute("aria-label") || element.getAttribute("aria-labelledby") || element.title ||
+    (element.tagName === "BUTTON" && element.textContent.trim()) ||
+    (element.id && document.querySelector(`label[for="${CSS.escape(element.id)}"]`)?.innerText.trim());
+  const widgetLabel = (element) =>
+    element.closest(".jupyter-widgets")?.querySelector(":scope > .widget-label")?.textContent.trim();
+  const kindOf = (control) => {
+    if (control.type === "color") return "Colour";
+    if (control.getAttribute("role") === "slider") return "Slider";
+    return control.tagName === "BUTTON" ? "Button" : "Input";
+  };
+  // ipywidgets 7's sliders (jQuery UI) draw their handle as a bare focusable <span>.
+  const describeHandles = () => {
+    for (const handle of document.querySelectorAll(".output_widget_view .ui-slider-handle")) {
+      const readout = handle.closest(".widget-slider")?.querySelector(".widget-readout")?.textContent.trim() ?? "";
+      handle.setAttribute("role", "slider");
+      handle.setAttribute("aria-valuenow", Number.isFinite(parseFloat(readout)) ? parseFloat(readout) : 0);
+      handle.setAttribute("aria-valuetext", readout);
+    }
+  };
+  const nameWidgets = () => {
+    describeHandles();
+    const controls = '.output_widget_view :is([role="slider"], button, input, select, textarea)';
+    for (const control of document.querySelectorAll(controls)) {
+      if (hasName(control) || control.type === "hidden") continue;
+      const icon = [...(control.querySelector("i")?.classList || [])].find((name) => ICON_NAMES[name]);
+      const label = widgetLabel(control) || control.closest(".widget-slider")?.querySelector(".widget-label")?.textContent.trim();
+      const name = (icon && ICON_NAMES[icon]) || label || control.placeholder || kindOf(control);
+      control.setAttribute("aria-label", name);
+    }
+    for (const image of document.querySelectorAll(".output_widget_view img:not([alt])")) image.alt = "Image widget";
+    const tabs = document.querySelectorAll('.output_widget_view [role="tab"]');
+    for (const [index, tab] of [...tabs].entries()) {
+      if (!tab.textContent.trim() && !tab.getAttribute("aria-label")) tab.setAttribute("aria-label", `Tab ${index + 1}`);
     }
   };
   for (const view of document.querySelectorAll(".output_widget_view")) {
-    new MutationObserver(nameSliders).observe(view, { childList: true, subtree: true });
+    // Attributes too: a moved handle changes its style, and its value must follow.
+    new MutationObserver(nameWidgets).observe(view, { childList: true, subtree: true, attributeFilter: ["style"] });
   }
 })();

@@ -1,0 +1,128 @@
+"""Saved ipywidgets state of every age, drawn on the page with names a screen reader can say.
+
+The notebook here is written by hand in the shapes ipywidgets 6 and 7 save (sparse state:
+only values that differ from the defaults), so the test needs no ipywidgets to build.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser
+
+from conftest import copy_site, nikola
+
+STATE = "application/vnd.jupyter.widget-state+json"
+VIEW = "application/vnd.jupyter.widget-view+json"
+CONTROLS, BASE = ("@jupyter-widgets/controls", "1.5.0"), ("@jupyter-widgets/base", "1.2.0")
+
+
+def model(name: str, module: tuple[str, str], **state) -> dict:
+    return {"model_name": name, "model_module": module[0], "model_module_version": module[1], "state": state}
+
+
+def widgets_7() -> dict:
+    """A Play widget (icon-only buttons), a colour picker, a text box and two untitled tabs: names ipywidgets omits."""
+    models = {f"l{n}": model("LayoutModel", BASE) for n in range(6)}
+    models |= {f"d{n}": model("DescriptionStyleModel", CONTROLS) for n in range(3)}
+    models |= {
+        "play": model("PlayModel", CONTROLS, layout="IPY_MODEL_l0", style="IPY_MODEL_d0", max=10),
+        "colour": model("ColorPickerModel", CONTROLS, layout="IPY_MODEL_l1", style="IPY_MODEL_d1", value="#1f5f8b"),
+        "text": model("TextModel", CONTROLS, layout="IPY_MODEL_l2", style="IPY_MODEL_d2", value="tides"),
+        "label": model("LabelModel", CONTROLS, layout="IPY_MODEL_l3", value="first"),
+        "label2": model("LabelModel", CONTROLS, layout="IPY_MODEL_l4", value="second"),
+        "tabs": model("TabModel", CONTROLS, layout="IPY_MODEL_l5", children=["IPY_MODEL_label", "IPY_MODEL_label2"]),
+    }
+    return {"version_major": 2, "version_minor": 0, "state": models}
+
+
+def widgets_6() -> dict:
+    """An IntSlider and a progress bar as ipywidgets 6 saved them (module jupyter-js-widgets, format 1)."""
+    old = ("jupyter-js-widgets", "~2.0.30")
+    models = {
+        "old-layout": model("LayoutModel", old),
+        "old-style": model("SliderStyleModel", old),
+        "old-slider": model("IntSliderModel", old, layout="IPY_MODEL_old-layout", style="IPY_MODEL_old-style",
+                            description="Depth", value=40, max=100),
+        "old-bar": model("ProgressModel", old, layout="IPY_MODEL_old-layout", value=7.5, max=10.0),
+    }  # fmt: skip
+    for saved in models.values():
+        saved["state"]["_model_module_version"] = "~2.0.30"
+    return {"version_major": 1, "version_minor": 0, "state": models}
+
+
+def notebook(state: dict, views: list[str]) -> dict:
+    cells: list[dict] = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "Widgets, saved."}]
+    for number, view in enumerate(views):
+        output = {"output_type": "display_data", "metadata": {}, "data": {VIEW: {"model_id": view}, "text/plain": view}}
+        cells.append({"cell_type": "code", "id": f"c{number}", "metadata": {}, "execution_count": number + 1,
+                      "source": f"show({view!r})", "outputs": [output]})  # fmt: skip
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                "widgets": {STATE: state}}  # fmt: skip
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells}
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No line per request in the test output."""
+
+
+@pytest.fixture(scope="module")
+def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = copy_site(tmp_path_factory.mktemp("widgets"), posts=("welcome",))
+    posts = {"widgets-seven": (widgets_7(), ["play", "colour", "text", "tabs"]),
+             "widgets-six": (widgets_6(), ["old-slider", "old-bar"])}  # fmt: skip
+    for day, (name, (state, views)) in enumerate(posts.items(), 1):
+        (site / "posts" / f"{name}.ipynb").write_text(json.dumps(notebook(state, views)), encoding="utf-8")
+        meta = f".. title: {name}\n.. slug: {name}\n.. date: 2026-11-0{day} 10:00:00 UTC\n"
+        (site / "posts" / f"{name}.meta").write_text(meta, encoding="utf-8")
+    result = nikola(site, "build")
+    assert "WARNING: Nikola: posts/widgets" not in result.stderr, result.stderr
+    handler = functools.partial(Quiet, directory=str(site / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def open_page(browser: Browser, url: str):
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.route(lambda address: urlsplit(address).hostname != "127.0.0.1", lambda route: route.abort())
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_ipywidgets_6_state_is_drawn(browser: Browser, widget_site: str) -> None:
+    page, problems = open_page(browser, f"{widget_site}/posts/widgets-six/")
+    page.wait_for_selector(".widget-slider .widget-label", timeout=20_000)
+    assert page.locator(".widget-slider .widget-label").inner_text() == "Depth"
+    page.wait_for_selector(".output_widget_view progress, .output_widget_view .progress-bar", timeout=10_000)
+    assert page.get_by_role("slider", name="Depth").get_attribute("aria-valuenow") == "40"
+    assert problems == []
+    page.close()
+
+
+def test_controls_ipywidgets_leaves_unnamed_get_names(browser: Browser, widget_site: str) -> None:
+    page, problems = open_page(browser, f"{widget_site}/posts/widgets-seven/")
+    page.wait_for_selector(".widget-play button", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('[role=tab][aria-label], [role=tab]:not(:empty)').length >= 2")
+    names = page.eval_on_selector_all(".widget-play button", "all => all.map(b => b.getAttribute('aria-label'))")
+    assert names[:3] == ["Play", "Pause", "Stop"]
+    assert page.locator('input[type="color"]').get_attribute("aria-label") == "Colour"
+    rules = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found = Axe().run(page, options={"runOnly": ["button-name", "label", "aria-tab-name", "image-alt"]})
+        rules[scheme] = [violation["id"] for violation in found.response["violations"]]
+    assert rules == {"light": [], "dark": []} and problems == []
+    page.close()
