@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree, html
 
-from blog_build import rendering
+from blog_build import libraries, rendering
 from blog_build.images import ImageStore
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
 
@@ -28,8 +28,8 @@ def pages(tmp_path: Path):
     for path in POSTS:
         data = path.read_bytes()
         notebook = checked_notebook(data, str(path), [])
-        model = make_model(notebook, str(path), content_key(data, {"plotly", "vega", "widgets"}, str(path)),
-                           {"plotly", "vega", "widgets"}, store)  # fmt: skip
+        installed = set(libraries.LIBRARIES)  # every library, so every interactive output is drawn as on the site
+        model = make_model(notebook, str(path), content_key(data, installed, str(path)), installed, store)
         point_images(model.notebook, "/posts/x/")
         yield path.name, model.notebook
 
