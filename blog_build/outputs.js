@@ -18,7 +18,17 @@
   for (const output of document.querySelectorAll(".nb-vega")) {
     const options = { mode: output.dataset.mode, actions: { export: true, source: false, compiled: false, editor: false } };
     window.vegaEmbed(canvas(output), read(output), options).then(
-      () => output.querySelector("summary")?.setAttribute("aria-label", "Save this chart as an image"),
+      () => {
+        output.querySelector("summary")?.setAttribute("aria-label", "Save this chart as an image");
+        // The output is a named figure; Vega's SVG marks without a label of their own would
+        // each be an unnamed image to a screen reader.
+        const unnamed = () => {
+          const marks = output.querySelectorAll('svg [role="graphics-symbol"]:not([aria-label]), svg [role="img"]:not([aria-label])');
+          for (const mark of marks) mark.setAttribute("aria-hidden", "true");
+        };
+        unnamed();
+        new MutationObserver(unnamed).observe(output, { childList: true, subtree: true });
+      },
       (error) => { output.textContent = `This chart could not be drawn: ${error.message}`; },
     );
   }

@@ -1,7 +1,8 @@
-"""Saved ipywidgets state of every age, drawn on the page with names a screen reader can say.
+"""Widgets and charts drawn on the page, with names a screen reader can say.
 
-The notebook here is written by hand in the shapes ipywidgets 6 and 7 save (sparse state:
-only values that differ from the defaults), so the test needs no ipywidgets to build.
+The notebooks here are written by hand in the shapes ipywidgets 6 and 7 save (sparse state:
+only values that differ from the defaults) and Altair saves (a Vega-Lite spec), so the
+tests need neither library to build.
 """
 
 from __future__ import annotations
@@ -58,14 +59,29 @@ def widgets_6() -> dict:
     return {"version_major": 1, "version_minor": 0, "state": models}
 
 
-def notebook(state: dict, views: list[str]) -> dict:
-    cells: list[dict] = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "Widgets, saved."}]
+def chart() -> dict:
+    """A Vega-Lite chart of points with no encoding, drawn as SVG: the Altair tutorial's first chart.
+
+    Vega gives its mark container the role of an image but no name.
+    """
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": [{"x": n} for n in range(5)]},
+        "mark": "point",
+        "usermeta": {"embedOptions": {"renderer": "svg"}},
+    }
+
+
+def notebook(state: dict | None, views: list[str]) -> dict:
+    cells: list[dict] = [{"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "Outputs, saved."}]
     for number, view in enumerate(views):
-        output = {"output_type": "display_data", "metadata": {}, "data": {VIEW: {"model_id": view}, "text/plain": view}}
+        data = {VIEW: {"model_id": view}} if state else {"application/vnd.vegalite.v5+json": chart()}
+        output = {"output_type": "display_data", "metadata": {}, "data": {**data, "text/plain": view}}
         cells.append({"cell_type": "code", "id": f"c{number}", "metadata": {}, "execution_count": number + 1,
                       "source": f"show({view!r})", "outputs": [output]})  # fmt: skip
-    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                "widgets": {STATE: state}}  # fmt: skip
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    if state:
+        metadata["widgets"] = {STATE: state}
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells}
 
 
@@ -78,7 +94,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = copy_site(tmp_path_factory.mktemp("widgets"), posts=("welcome",))
     posts = {"widgets-seven": (widgets_7(), ["play", "colour", "text", "tabs"]),
-             "widgets-six": (widgets_6(), ["old-slider", "old-bar"])}  # fmt: skip
+             "widgets-six": (widgets_6(), ["old-slider", "old-bar"]), "svg-chart": (None, ["chart"])}  # fmt: skip
     for day, (name, (state, views)) in enumerate(posts.items(), 1):
         (site / "posts" / f"{name}.ipynb").write_text(json.dumps(notebook(state, views)), encoding="utf-8")
         meta = f".. title: {name}\n.. slug: {name}\n.. date: 2026-11-0{day} 10:00:00 UTC\n"
@@ -125,4 +141,13 @@ def test_controls_ipywidgets_leaves_unnamed_get_names(browser: Browser, widget_s
         found = Axe().run(page, options={"runOnly": ["button-name", "label", "aria-tab-name", "image-alt"]})
         rules[scheme] = [violation["id"] for violation in found.response["violations"]]
     assert rules == {"light": [], "dark": []} and problems == []
+    page.close()
+
+
+def test_svg_charts_are_one_named_figure_not_many_unnamed_images(browser: Browser, widget_site: str) -> None:
+    page, problems = open_page(browser, f"{widget_site}/posts/svg-chart/")
+    page.wait_for_selector(".nb-vega svg.marks", timeout=20_000)
+    assert page.locator(".nb-vega").get_attribute("aria-label")
+    found = Axe().run(page, options={"runOnly": ["svg-img-alt", "role-img-alt"]})
+    assert [violation["id"] for violation in found.response["violations"]] == [] and problems == []
     page.close()
