@@ -78,6 +78,15 @@ def shade() -> tuple[Image.Image, Image.Image]:
     return dark, mask
 
 
+def flattened(picture: Image.Image) -> Image.Image:
+    """The figure as RGB over white, its transparency kept as Pillow asks (palette images through RGBA)."""
+    if picture.mode in ("P", "PA", "LA", "RGBA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, "white")
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return picture.convert("RGB")
+
+
 def draw_card(title: str, blog: str, date: str, figure: bytes | None, key: str = "", kind: str = "PNG") -> bytes:
     """The card as `kind` (PNG or JPEG) bytes, carrying `key` (see drawn_key).
 
@@ -88,7 +97,7 @@ def draw_card(title: str, blog: str, date: str, figure: bytes | None, key: str =
     picture = None
     if figure is not None:
         try:
-            picture = Image.open(io.BytesIO(figure)).convert("RGB")
+            picture = flattened(Image.open(io.BytesIO(figure)))
         except (OSError, ValueError):
             picture = None
     if picture is not None:

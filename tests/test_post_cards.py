@@ -80,3 +80,17 @@ def test_each_post_gets_its_card_as_og_image_redrawn_only_when_it_changes(small_
     assert not cards["second"].exists(), "a post with its own preview image has no card (and the old one is pruned)"
     page = html.fromstring((small_site / "output/posts/second/index.html").read_bytes())
     assert page.xpath("//meta[@property='og:image']/@content") == ["https://blog.example.org/images/own.png"]
+
+
+def test_a_palette_figure_with_transparency_is_drawn_without_a_warning() -> None:
+    import warnings
+
+    figure = Image.new("RGBA", (60, 40), (255, 0, 0, 0))
+    figure.paste((0, 0, 255, 255), (10, 10, 50, 30))
+    buffer = io.BytesIO()
+    figure.quantize(colors=4, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
+    assert "transparency" in Image.open(io.BytesIO(buffer.getvalue())).info
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's warning named no post: the build must not print it
+        card = Image.open(io.BytesIO(draw_card("Title", "Blog", "1 December 2026", buffer.getvalue())))
+    assert card.size == SIZE
