@@ -48,6 +48,9 @@ ONE_FILE_POSTS = False  # `nikola new_post` writes NAME.meta beside the notebook
 NOTEBOOK_REPOSITORY = {"github": "", "branch": "main"}
 SHOW_SOURCELINK = False  # the "Download notebook" link replaces Nikola's "Source"
 NOTEBOOK_PROMPTS = False  # In [n]: / Out[n]: labels on code cells; blog readers rarely need them
+# Printed and text outputs longer than this show their first lines and fold the rest behind
+# "Show all N lines" (over 100 KB: the whole text goes to a file beside the post); 0 folds none.
+NOTEBOOK_OUTPUT_LINES = 40
 # Notebook-rendering options live in plugins/ipynb; anything here is merged into
 # nbconvert's configuration (traitlets form).
 IPYNB_CONFIG = {}

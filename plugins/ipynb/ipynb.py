@@ -18,10 +18,11 @@ from pathlib import Path
 
 from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
-from nikola.utils import LocaleBorg, makedirs
+from nikola.utils import LocaleBorg, get_logger, makedirs
 
-from blog_build import libraries, pipeline, references, rendering, text_notebooks
+from blog_build import libraries, long_outputs, pipeline, references, rendering, text_notebooks
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
+from blog_build.store import write_if_changed
 from plugins import versions
 
 
@@ -48,13 +49,23 @@ class CompileIPynb(PageCompiler):
         # Nikola leaves IPYNB_CONFIG out, so changing how notebooks render changed nothing.
         template = Path(rendering.TEMPLATES, "notebook_blog.html.j2").read_text(encoding="utf-8")
         options = [rendering.SITE_DEFAULTS, site.config["IPYNB_CONFIG"], site.config.get("NOTEBOOK_REPOSITORY", {})]
-        options += [template, site.config.get("NOTEBOOK_PROMPTS", False)]
+        options += [template, site.config.get("NOTEBOOK_PROMPTS", False), self.output_lines()]
         # Pages name library files by content hash: a new library version re-renders them.
         options.append(libraries.pinned_versions(libraries.available()))
         # As a digest: Nikola hashes config_dependencies again for every task showing a post
         # (the RSS feed's task: 400 times), and the settings with the template are 5 KB.
         settings_json = json.dumps(options, sort_keys=True, default=str)
         self.config_dependencies = [hashlib.sha256(settings_json.encode("utf-8")).hexdigest()]
+
+    def output_lines(self) -> int:
+        """NOTEBOOK_OUTPUT_LINES: text outputs longer than this are folded (0: never); a bad value stops the build."""
+        lines = self.site.config.get("NOTEBOOK_OUTPUT_LINES", 40)
+        if isinstance(lines, bool) or not isinstance(lines, int) or lines < 0:
+            get_logger(self.name).error(
+                f"conf.py: NOTEBOOK_OUTPUT_LINES must be a whole number of lines (0 folds no output), not {lines!r}"
+            )
+            raise SystemExit(1)
+        return lines
 
     def rendered_model(self, post):
         """The model `post` is rendered from (its executed notebook's, for a post run at build time)."""
@@ -111,6 +122,9 @@ class CompileIPynb(PageCompiler):
         for name in model.images:
             site_pipeline(self.site).images.publish(name, folder)
         rendering.drop_repeated_title(notebook, post.title(lang))
+        for text_file in long_outputs.fold_long_outputs(notebook, self.output_lines(), url):
+            makedirs(str(folder))
+            write_if_changed(folder / text_file.name, text_file.text)
         references.copy_referenced_files(model.references, Path(post.source_path).parent, folder)
         repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
         header = rendering.tools_bar(notebook, post.source_link(lang), post.source_path, repository)
@@ -140,6 +154,7 @@ class CompileIPynb(PageCompiler):
             checked, label, content_key(encoded, available, label), available, site_pipeline(self.site).images
         )
         notebook = render_ready(model.notebook)
+        long_outputs.fold_long_outputs(notebook, self.output_lines(), url=None)  # no post folder for files
         codes = self.extract_shortcodes(notebook)
         html = rendering.notebook_to_html(self.exporter(), notebook, "", libraries.script_tags(set(model.libraries)))
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
@@ -155,7 +170,23 @@ class CompileIPynb(PageCompiler):
         folder, _url = self.image_location(post, lang)
         paths = [folder / name for name in model.images]
         paths += references.targets(model.references, Path(post.source_path).parent, folder)
+        paths += [folder / name for name in self.long_output_files(model)]
         return [str(path) for path in paths]
+
+    def long_output_files(self, model) -> list[str]:
+        """The names of the text files that compile() writes for the model's huge outputs.
+
+        Only a page whose cached notebook holds more than long_outputs.HUGE_BYTES can have
+        one (JSON never makes text shorter), so most posts are known by the file's size alone,
+        and a build that renders nothing parses no page for this.
+        """
+        notes = site_pipeline(self.site)
+        if model.notebook is None:
+            page = notes.pages / f"{model.key}.json"
+            if not page.exists() or page.stat().st_size <= long_outputs.HUGE_BYTES:
+                return []
+        notebook = render_ready(notes.page(model))
+        return [text_file.name for text_file in long_outputs.fold_long_outputs(notebook, self.output_lines())]
 
     def read_metadata(self, post, lang: str | None = None) -> dict:
         """The post's checked metadata: the notebook's `nikola` entry, and every line of its `.meta` file.
