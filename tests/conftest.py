@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from blog_build.search_index import settle
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE_PARTS = ("conf.py", "posts", "pages", "files", "themes", "plugins", "blog_build", "requirements")
 NIKOLA = [sys.executable, "-m", "nikola"]
@@ -39,6 +41,9 @@ def copy_site(dest: Path, posts: tuple[str, ...] | None = None, root: Path = ROO
 def nikola(site: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run a nikola command in `site`, as a user would."""
     result = subprocess.run([*NIKOLA, *args], cwd=site, capture_output=True, text=True, timeout=600)
+    if args[:1] == ("build",):
+        # the build leaves its search index to an indexer that runs after it: wait, as a deploy does
+        settle(site / "cache")
     if check and result.returncode != 0:
         raise AssertionError(f"nikola {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from blog_build.search_index import settle
+
 from .connection import DeployError
 from .local_site import load_unpublished
 from .progress import Progress
@@ -54,6 +56,10 @@ def run_deploy(
             logger.warning(note)
         if not check:
             refuse_secrets(Path(config.get("CACHE_FOLDER", "cache")))
+        # the build leaves its search index to an indexer that runs after it (blog_build/search_index.py)
+        index_failure = settle(Path(config.get("CACHE_FOLDER", "cache")))
+        if index_failure:
+            raise DeployError(f"the search index is not up to date ({index_failure}): run `nikola build` again")
         if check and not repair:
             differences = verify(settings, output, unpublished.withheld)
             for line in differences:

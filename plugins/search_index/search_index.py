@@ -3,61 +3,25 @@
 After the pages are rendered, pagefind (installed from PyPI with its binary) indexes the
 main content of every published post and page into output/pagefind/, which also holds the
 search UI that pages/search.md loads. Nothing is fetched from elsewhere when searching.
-Each index is written whole beside the old one and then takes its place, so no fragment of
-an older index is left behind; the task claims its folders from prune_output, and the files
-it wrote are its targets on the next build (pagefind names them by content), so that
+The indexing runs after the build returns (blog_build/search_index.py says why and how):
+this task writes down which pages to index and starts the indexer; every command that
+loads tasks first waits for the last build's indexer (`settle`). Each index is written
+whole beside the old one and then takes its place, so no fragment of an older index is
+left behind; the task claims its folders from prune_output, and the files the indexer
+wrote are its targets on the next build (pagefind names them by content), so that
 `nikola check -f` knows them.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from doit.exceptions import TaskFailed
 from nikola.plugin_categories import LateTask
-from nikola.utils import config_changed
+from nikola.utils import LOGGER, config_changed
 
-from blog_build import output_tree
+from blog_build import output_tree, search_index
 from blog_build.metadata import boolean
-
-# Navigation, tags, the byline and the notebook tool links are on every page: not worth
-# finding (searching the author's name found every post).
-IGNORED = ".postpromonav, .nb-tools, .byline, #header, #footer"
-
-
-def pagefind_command(output: str, pages: list[str], index: str) -> list[str]:
-    """The pagefind call indexing `pages` (paths relative to `output`) into the folder `index`."""
-    return [
-        sys.executable, "-m", "pagefind",
-        "--site", output,
-        "--output-path", index,
-        "--glob", "{" + ",".join(pages) + "}",
-        "--root-selector", "main",
-        "--exclude-selectors", IGNORED,
-        "--quiet",
-    ]  # fmt: skip
-
-
-def build_index(output: str, pages: list[str], cache: str) -> TaskFailed | None:
-    """Index `pages` into a new folder, put it in place of output/pagefind, record its files."""
-    final, staged, old = (os.path.join(output, name) for name in ("pagefind", ".pagefind.new", ".pagefind.old"))
-    for leftover in (staged, old):
-        shutil.rmtree(leftover, ignore_errors=True)
-    result = subprocess.run(pagefind_command(output, pages, staged), capture_output=True, text=True)
-    if result.returncode != 0:
-        shutil.rmtree(staged, ignore_errors=True)
-        return TaskFailed(f"pagefind could not index {output}: {result.stderr.strip() or result.stdout.strip()}")
-    if os.path.exists(final):
-        os.replace(final, old)
-    os.replace(staged, final)
-    shutil.rmtree(old, ignore_errors=True)
-    written = [str(path) for path in sorted(Path(final).rglob("*")) if path.is_file()]
-    output_tree.record_written(Path(cache), "search_index", written)
-    return None
 
 
 class SearchIndex(LateTask):
@@ -68,6 +32,10 @@ class SearchIndex(LateTask):
     def gen_tasks(self):
         self.site.scan_posts()
         output, cache = self.site.config["OUTPUT_FOLDER"], self.site.config["CACHE_FOLDER"]
+        # The last build's index first: its files are this task's targets, and a failure is said here.
+        failure = search_index.settle(cache)
+        if failure:
+            LOGGER.error(f"the last build's search index failed, indexing again: {failure}")
         lang = self.site.config["DEFAULT_LANG"]
         searchable = [
             post
@@ -84,9 +52,12 @@ class SearchIndex(LateTask):
             "name": os.path.join(output, "pagefind"),
             "file_dep": [os.path.join(output, page) for page in pages],
             "targets": sorted(
-                output_tree.recorded(Path(cache), "search_index") | {os.path.join(output, "pagefind", "pagefind.js")}
+                output_tree.recorded(Path(cache), search_index.TASK) | {os.path.join(output, "pagefind", "pagefind.js")}
             ),
-            "actions": [(build_index, [output, pages, cache])],
-            "uptodate": [config_changed({"pages": pages, "ignored": IGNORED}, "search_index")],
+            "actions": [(search_index.request, [output, pages, cache])],
+            "uptodate": [
+                config_changed({"pages": pages, "ignored": search_index.IGNORED}, "search_index"),
+                not failure,
+            ],
             "clean": True,
         }
