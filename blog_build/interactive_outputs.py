@@ -7,14 +7,16 @@ naming its data (`application/vnd.plotly.v1+json`, `application/vnd.vegalite.v6+
 library from a CDN or expects RequireJS. `prepare` rewrites each output into one of:
 
 - the data of a library the site serves (libraries.py), drawn by that library;
-- the best static representation in its bundle (image, HTML without foreign scripts,
+- the best static representation in its bundle (image, HTML with its scripts removed,
   text), when its JavaScript is unknown or its library is not installed;
 - a short note, when the bundle holds nothing else that a reader could use;
 
 and drops outputs that only load a library (Plotly's `init_notebook_mode` cell inlines
-all 4 MB of plotly.js). The notebook model (notebook.py) runs it on every output and
-marks where index pages and feeds must stop at the latest: before the first interactive
-output, so they never carry its payload.
+all 4 MB of plotly.js; itables', Bokeh's and HoloViews' loaders). Every other HTML, and
+markdown (cells and outputs), is cleaned by html_safety.py: no script a notebook brings
+runs on the site, and nothing is fetched from another host. The notebook model
+(notebook.py) runs it on every cell and marks where index pages and feeds must stop at
+the latest: before the first interactive output, so they never carry its payload.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from blog_build import libraries
+from blog_build import html_safety, libraries
 
 PLOTLY = "application/vnd.plotly.v1+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -62,6 +66,16 @@ LOADS_CODE = re.compile(
     re.I,
 )
 PLOTLY_CALL = re.compile(r"""Plotly\.newPlot\(\s*(["'])[^"']*\1\s*,""")
+# Static forms better than HTML whose script the site cannot run (HTML that is only a table's
+# "Loading..." line once the script is gone): pictures and formulas.
+RICHER_THAN_CLEANED_HTML = ("image/png", "image/jpeg", "image/svg+xml", "text/latex")
+# The HTML of a plot or table drawn by a library the site does not serve: its scripts are
+# removed without a warning (they are the library's, not the author's).
+LIBRARY_OUTPUT = re.compile(
+    r"class=[\"']?(?:bk-root|bk-plotdiv|hololayout|itables)\b|_bokeh_onload_callbacks|\bDataTable\(|new ITable\("
+)
+BOKEH_OUTPUT = re.compile(r"class=[\"']?(?:bk-root|bk-plotdiv|hololayout)\b|\bdata-root-id=")
+PICTURE = re.compile(r"<(?:img|svg)\b", re.I)
 # A bare repr such as <IPython.core.display.Javascript object>: nothing for a reader.
 OBJECT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
 
@@ -153,9 +167,67 @@ def altair_chart(markup: str) -> tuple[str, dict] | None:
     return f"application/vnd.{kind}.v{version.group(1) if version else 5}+json", spec
 
 
+# Where itables' HTML (1.x) keeps its rows for DataTables: a JSON array in a script.
+ITABLES_DATA = re.compile(r"\bconst data = \[")
+# Saved by a library's loader alone (Bokeh 1.x and later, HoloViews), never a figure.
+LOADER_TYPES = frozenset({"application/vnd.bokehjs_load.v0+json", "application/vnd.holoviews_load.v0+json"})
+# Names in the scripts of itables' loader outputs (DataTables and its stylesheet, inlined or from a CDN).
+DATATABLES = re.compile(r"datatables?\b|dt_for_itables|/\*! jQuery v", re.I)
+
+
 def only_loads_plotly(markup: str) -> bool:
-    """True for the output of `init_notebook_mode` and friends: plotly.js itself, no figure."""
-    return "window.PlotlyConfig" in markup and "Plotly.newPlot" not in markup
+    """True for what Plotly saves before its first figure (`init_notebook_mode`, the `notebook` and
+    `notebook_connected` renderers): a script setting window.PlotlyConfig, then plotly.js itself or a
+    loader fetching it, and nothing to see. The inlined plotly.js holds "Plotly.newPlot" itself."""
+    return "window.PlotlyConfig" in markup and plotly_figure(markup) is None and not html_safety.visible(markup)
+
+
+def itables_rows(markup: str) -> str | None:
+    """itables' HTML with its rows written into the table, or None when it is not such HTML.
+
+    itables (before its static preview) saves the table's header alone, a "Loading..."
+    row, and the rows as a JSON array in a script (`const data = [...]`) for DataTables
+    to draw. Without the script the rows are written out here, as a plain table; the
+    values are HTML (DataTables shows them as such) and are cleaned with the rest.
+    """
+    start = ITABLES_DATA.search(markup)
+    rows = json_values(markup, start.end() - 1, 1) if start else []
+    if not rows or not isinstance(rows[0], list) or not all(isinstance(row, list) for row in rows[0]):
+        return None
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    table = next(iter(root.iter("table")), None)
+    body = table.find("tbody") if table is not None else None
+    if body is None:
+        return None
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{'' if value is None else value}</td>" for value in row) + "</tr>" for row in rows[0]
+    )
+    body.clear()
+    for row in lxml_html.fragments_fromstring(f"<table><tbody>{cells}</tbody></table>")[0].iter("tr"):
+        body.append(row)
+    head = html.escape(root.text or "", quote=False)
+    return head + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+
+
+def only_loads_a_library(data: dict, markup: str) -> bool:
+    """True for an output that only loads a library for later outputs and shows nothing of its own.
+
+    Plotly's (only_loads_plotly); Bokeh's `output_notebook()` ("Loading BokehJS ..." and
+    its loader script); HoloViews' `notebook_extension` (its widget code and logo);
+    itables' `init_notebook_mode` (jQuery and DataTables, their stylesheet). On the site
+    these libraries are not loaded, so the outputs would show a note or a stray logo.
+    """
+    script = "".join(data.get("application/javascript", ""))
+    if LOADER_TYPES & set(data) or "Loading BokehJS" in markup or "function HoloViewsWidget()" in markup:
+        return True
+    if markup and only_loads_plotly(markup):
+        return True
+    if "_bokeh_onload_callbacks" in script or DATATABLES.search(script) or DATATABLES.search(markup):
+        return not html_safety.visible(markup)
+    return False
 
 
 def has_unknown_script(markup: str) -> bool:
@@ -172,13 +244,36 @@ class Prepared:
     plotly_traces: set[str] = field(default_factory=set)  # trace types of the Plotly figures drawn
     # Needed but not installed, so shown static: library -> cell numbers (from 1).
     unavailable: dict[str, list[int]] = field(default_factory=dict)
+    # What html_safety removed, by cell number, when it tells the author something (not a known library's).
+    cleaned: dict[int, html_safety.Findings] = field(default_factory=dict)
+    markdown_cells: set[int] = field(default_factory=set)  # numbers of the markdown cells among `cleaned`
 
     def warnings(self, source: str) -> list[str]:
-        return [
+        lines = [
             f"{source}: {library} output in cell {', '.join(map(str, cells))} shown without interactivity:"
             " its library is not installed (run `npm ci`; `make build` does)"
             for library, cells in sorted(self.unavailable.items())
         ]
+        for cell, found in sorted(self.cleaned.items()):
+            where = "its markdown" if cell in self.markdown_cells else "its output"
+            if found.scripts:
+                lines.append(
+                    f"{source}: cell {cell}: scripts removed from {where}; the site runs no script a notebook brings"
+                )
+            if found.remote:
+                urls = ", ".join(dict.fromkeys(found.remote))
+                if len(set(found.remote)) > 3:  # itables' flags: one line, not 200 addresses
+                    hosts = Counter(urlsplit(url if "//" in url else "//" + url).netloc for url in found.remote)
+                    urls = ", ".join(f"{count} from {host}" for host, count in sorted(hosts.items()))
+                lines.append(
+                    f"{source}: cell {cell}: images or frames from other sites shown as links ({urls});"
+                    " pages load nothing from elsewhere"
+                )
+        return lines
+
+    def note(self, cell: int, found: html_safety.Findings) -> None:
+        if found.scripts or found.remote:
+            self.cleaned.setdefault(cell, html_safety.Findings()).add(found)
 
 
 def widget_models(notebook: dict) -> set[str]:
@@ -194,7 +289,7 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
     if not data:
         return True
     markup = "".join(data["text/html"]) if "text/html" in data else ""
-    if markup and only_loads_plotly(markup):
+    if only_loads_a_library(data, markup):
         return False
     if markup and not any(library_for(mime) for mime in data):
         if (figure := plotly_figure(markup)) is not None:
@@ -223,12 +318,36 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
             del data[mime]  # the library draws it: other forms would only be written and never shown
         return True
     lost_script = data.pop("application/javascript", None) is not None or bool(interactive)
-    if markup and has_unknown_script(markup):
-        del data["text/html"]
-        lost_script = True
+    known_library = False
+    if markup:
+        richer = any(mime in data for mime in RICHER_THAN_CLEANED_HTML)
+        if richer and has_unknown_script(markup):
+            del data["text/html"]  # it needs a script the site cannot run: the static form saved with it is better
+            lost_script = True
+        else:
+            cleaned, found = html_safety.clean_html(itables_rows(markup) or markup)
+            known_library = bool(LIBRARY_OUTPUT.search(markup))
+            if not known_library or found.remote:
+                prepared.note(cell, found if not known_library else html_safety.Findings(remote=found.remote))
+            lost_script = lost_script or bool(found.scripts)
+            # A Bokeh or HoloViews plot without its scripts is an empty frame (and dead controls),
+            # unless its backend saved pictures (HoloViews' matplotlib backend does).
+            pictures = not BOKEH_OUTPUT.search(markup) or PICTURE.search(cleaned)
+            if pictures and html_safety.visible(cleaned):
+                data["text/html"] = cleaned
+            else:
+                del data["text/html"]
+    if "text/markdown" in data:
+        data["text/markdown"], found = html_safety.clean_markdown("".join(data["text/markdown"]))
+        prepared.note(cell, found)
+        lost_script = lost_script or bool(found.scripts)
+        if not data["text/markdown"].strip():
+            del data["text/markdown"]
     plain = "".join(data.get("text/plain", "")).strip()
     nothing_to_show = not any(mime in DISPLAY_PRIORITY for mime in data)
-    if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and (not plain or OBJECT_REPR.match(plain))):
+    # A library's repr (HoloViews' `:Image [x,y] (z)`, Bokeh's `Figure(id=...)`) is no picture of its plot.
+    repr_only = not plain or OBJECT_REPR.match(plain) or bool(BOKEH_OUTPUT.search(markup))
+    if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and repr_only):
         data.clear()
         data["text/html"] = UNAVAILABLE
     return True
@@ -250,8 +369,11 @@ def prepare(
     models = widget_models(notebook)
     teaser_marked = False
     for number, cell in enumerate(notebook.get("cells", []), 1):
-        if cell.get("cell_type") == "markdown" and TEASER_MARKER.search("".join(cell.get("source", ""))):
-            teaser_marked = True
+        if cell.get("cell_type") == "markdown":
+            cell["source"], found = html_safety.clean_markdown("".join(cell.get("source", "")))
+            prepared.note(number, found)
+            prepared.markdown_cells |= {number} if number in prepared.cleaned else set()
+            teaser_marked = teaser_marked or bool(TEASER_MARKER.search(cell["source"]))
         if cell.get("cell_type") != "code":
             continue
         kept = []

@@ -1,0 +1,213 @@
+"""HTML that notebooks bring: no script of theirs runs on the site, nothing is fetched from elsewhere.
+
+blog_build/html_safety.py cleans it; interactive_outputs.prepare applies it to every output
+and markdown cell, and drops library loaders (itables, Bokeh, HoloViews). The fixture posts
+(tests/fixtures/notebook_html/, written by make_posts.py there) hold the shapes real
+notebooks save; the corpus notebooks they stand for are named in tests/corpus/README.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import html
+from playwright.sync_api import Browser
+from test_interactive_outputs import Quiet, open_offline
+
+from blog_build import libraries
+from blog_build.html_safety import clean_html, clean_markdown, visible
+from blog_build.interactive_outputs import UNAVAILABLE, prepare
+
+from conftest import ROOT, copy_site, nikola
+
+FIXTURES = ROOT / "tests" / "fixtures" / "notebook_html"
+POSTS = ("unsafe-html", "plotly-loader", "remote-embeds", "itables-outputs", "bokeh-outputs")
+ALL = set(libraries.LIBRARIES)
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.ipynb").read_text(encoding="utf-8"))
+
+
+def shown(notebook: dict, cell: int) -> list[dict]:
+    """The data of each output of cell `cell` (from 1) after `prepare`."""
+    return [output["data"] for output in notebook["cells"][cell - 1].get("outputs", [])]
+
+
+# --- the cleaning itself -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected", "scripts"),
+    [
+        ("<p>a</p><script>alert(1)</script><p>b</p>", "<p>a</p><p>b</p>", 1),
+        ("<p>a<script src='https://cdn.example/x.js'></script>tail</p>", "<p>atail</p>", 1),
+        ('<script type="module">import "x"</script>text', "text", 1),
+        ('<img src="a.png" onerror="alert(1)" alt="A">', '<img src="a.png" alt="A">', 1),
+        (
+            '<svg viewBox="0 0 2 2"><circle r="1" onload="alert(1)"/></svg>',
+            '<svg viewbox="0 0 2 2"><circle r="1"></circle></svg>',
+            1,
+        ),
+        ('<a href="javascript:alert(1)">x</a>', "<a>x</a>", 1),
+        ('<a href="java\tscript:alert(1)">x</a>', "<a>x</a>", 1),
+        ('<a href="&#106;avascript:alert(1)">x</a>', "<a>x</a>", 1),
+        ('<a href="JAVASCRIPT:alert(1)">x</a>', "<a>x</a>", 1),
+        (
+            '<iframe src="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;" title="t"></iframe>',
+            '<iframe title="t"></iframe>',
+            1,
+        ),
+        (
+            '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;" title="t"></iframe>',
+            '<iframe title="t"></iframe>',
+            1,
+        ),
+        # Data blocks never run: widget views, JSON-LD.
+        ('<script type="application/json">{"a": 1}</script>', None, 0),
+        ('<script type="application/vnd.jupyter.widget-view+json">{}</script>', None, 0),
+        # Kept byte for byte: a styled pandas table, a Styler's CSS, SVG, inline images.
+        ('<style>#T_1 td {color: red}</style><table id="T_1"><tr><td style="color: red">1</td></tr></table>', None, 0),
+        ('<img src="data:image/png;base64,iVBORw0KGgo=" alt="inline">', None, 0),
+        ('<a href="https://example.org/page">a link to elsewhere is fine</a>', None, 0),
+        ("<p>turn on = off, a sentence</p>", None, 0),
+    ],
+)
+def test_scripts_are_removed_and_the_rest_of_the_html_kept(markup: str, expected: str | None, scripts: int) -> None:
+    cleaned, found = clean_html(markup)
+    assert cleaned == (markup if expected is None else expected)
+    assert found.scripts == scripts and found.remote == []
+
+
+def test_what_lxml_reads_as_a_script_is_what_is_removed() -> None:
+    """Whatever the markup's quirks, no executable script element or handler is left in what lxml writes."""
+    tricky = [
+        "<scr<script>ipt>alert(1)</script>",
+        "<script>alert(1)</script",
+        "<svg><script>alert(1)</script></svg>",
+        "<math><mtext><script>alert(1)</script></mtext></math>",
+        "<div><p>unclosed<script>alert(1)",
+        "<img src=x onerror=alert(1)//",
+        "<a href=' javascript:alert(1)'>x</a>",
+    ]
+    for markup in tricky:
+        cleaned, _ = clean_html(markup)
+        tree = html.fragment_fromstring(cleaned, create_parent="div")
+        assert tree.xpath("//script") == [], markup
+        assert all(not name.lower().startswith("on") for element in tree.iter() for name in element.attrib), markup
+        assert "javascript:" not in "".join(tree.xpath("//@href")), markup
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected", "scripts"),
+    [
+        ("Hi <script>alert(1)</script> there", "Hi  there", 1),
+        ('A <b onclick="alert(1)" class="x">b</b>.', 'A <b class="x">b</b>.', 1),
+        ("[link](javascript:alert('x')) after", "[link](#) after", 1),
+        ("[ref]: javascript:alert(1)\n\nsee [ref]", "[ref]: #\n\nsee [ref]", 1),
+        ("<script>never closed\n\nmore", "", 1),
+        # Code is left alone, and so is Markdown around the tags.
+        ("Use `<script>` like this:\n\n```html\n<script>alert(1)</script>\n```", None, 0),
+        ("> a quote & 1 < 2\n\n* item <b>bold</b>", None, 0),
+        ('<img src="attachment:image.png" alt="pasted">', None, 0),
+    ],
+)
+def test_markdown_keeps_everything_but_its_scripts(markdown: str, expected: str | None, scripts: int) -> None:
+    cleaned, found = clean_markdown(markdown)
+    assert cleaned == (markdown if expected is None else expected)
+    assert found.scripts == scripts
+
+
+def test_markup_with_nothing_to_see_is_told_apart() -> None:
+    assert not visible("<script>x()</script>\n<style>p {}</style>")
+    assert not visible('<div class="bk-root"><div class="bk-plotdiv" id="p"></div></div>')
+    assert visible("<div>text</div>") and visible('<img src="a.png" alt="">') and visible("tail text")
+
+
+def test_the_unsafe_fixture_keeps_its_content_and_names_each_cell() -> None:
+    notebook = fixture("unsafe-html")
+    prepared = prepare(notebook, ALL)
+    warnings = prepared.warnings("posts/unsafe-html.ipynb")
+    assert warnings == [
+        "posts/unsafe-html.ipynb: cell 1: scripts removed from its markdown; the site runs no script a notebook brings",
+        "posts/unsafe-html.ipynb: cell 2: scripts removed from its output; the site runs no script a notebook brings",
+        "posts/unsafe-html.ipynb: cell 3: scripts removed from its output; the site runs no script a notebook brings",
+        "posts/unsafe-html.ipynb: cell 4: scripts removed from its output; the site runs no script a notebook brings",
+    ]
+    assert "alert" not in json.dumps([cell.get("outputs") for cell in notebook["cells"][:5]])
+    assert "alert" not in notebook["cells"][0]["source"]
+    table = shown(notebook, 2)[0]["text/html"]
+    assert '<td style="background-color: #ffff00">kept cell</td>' in table and "<style>.styled td" in table
+    assert shown(notebook, 3)[0]["text/markdown"].strip() == "*kept markdown output*"
+    assert shown(notebook, 4)[0] == {"text/html": UNAVAILABLE}  # nothing but a script: nothing to show
+    assert '<script type="application/json">{"kept": true}</script>' in shown(notebook, 5)[0]["text/html"]
+
+
+# --- built and opened in Chromium --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def html_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site with the fixture posts, built once."""
+    site = copy_site(tmp_path_factory.mktemp("notebook-html"), posts=("welcome",))
+    for name in POSTS:
+        for path in FIXTURES.glob(f"{name}.*"):
+            shutil.copy(path, site / "posts" / path.name)
+    result = nikola(site, "build")
+    (site / "build-stderr.txt").write_text(result.stderr, encoding="utf-8")
+    return site
+
+
+@pytest.fixture(scope="module")
+def site_url(html_site: Path) -> Iterator[str]:
+    handler = functools.partial(Quiet, directory=str(html_site / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def build_warnings(site: Path) -> str:
+    return (site / "build-stderr.txt").read_text(encoding="utf-8")
+
+
+def test_no_script_of_the_notebook_runs_and_its_html_still_shows(browser: Browser, site_url: str) -> None:
+    page, requests, problems = open_offline(browser, site_url, "/posts/unsafe-html/")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.reload(wait_until="networkidle")  # the listener is on: every script of the page runs again
+    text = page.inner_text(".nb-body")
+    page.evaluate("alert('probe')")  # the listener sees a dialog when one opens
+    page.close()
+    assert dialogs == ["probe"]
+    assert problems == [] and requests == []
+    kept = ["kept bold", "kept hover text", "kept link", "kept cell", "kept column", "kept anchor text",
+            "kept entity anchor", "kept summary", "kept markdown output", "kept data paragraph",
+            "<script>kept code span</script>", "<script>kept code block</script>", "a kept quote & more"]  # fmt: skip
+    assert [words for words in kept if words not in text] == []
+    assert "alert('raw cell')" in text  # a raw cell is shown as text, never run
+
+
+def test_each_cleaned_cell_is_named_once_in_the_build(html_site: Path) -> None:
+    stderr = build_warnings(html_site)
+    for cell in (1, 2, 3, 4):
+        assert stderr.count(f"posts/unsafe-html.ipynb: cell {cell}: scripts removed") == 1, stderr
+    # Library loaders and plots are the library's scripts, not the author's: no warning.
+    assert "itables-outputs.ipynb: cell" not in stderr.replace("shown as links", "")
+    assert "bokeh-outputs.ipynb: cell" not in stderr
+
+
+def test_the_model_cleans_whatever_prepare_is_given_twice() -> None:
+    """Cleaning is idempotent: a model made again from its own notebook changes nothing more."""
+    notebook = fixture("unsafe-html")
+    prepare(notebook, ALL)
+    again = copy.deepcopy(notebook)
+    assert prepare(again, ALL).warnings("x") == [] and again == notebook
