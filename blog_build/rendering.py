@@ -5,6 +5,8 @@
   cached Pygments lexers;
 - our template (templates/notebook_blog.html.j2): cell tags, folding, lazy images, no
   empty cells, interactive outputs drawn by the site's libraries;
+- a notebook whose author put no teaser marker gets one (blog_build/teasers.py): index
+  pages and feeds show its opening prose only;
 - the notebook is wrapped in `<div class="nb-body">`, which the theme's notebook styles
   are scoped to, under a bar of links (download, Binder, Colab) and the reading time.
 """
@@ -206,7 +208,14 @@ def provenance(notebook: NotebookNode) -> str:
 
 
 def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str = "", scripts: str = "") -> str:
-    """Render a notebook's cells as an HTML fragment wrapped for the theme, its provenance, the scripts it needs."""
+    """Render a notebook's cells as an HTML fragment wrapped for the theme, its provenance, the scripts it needs.
+
+    The fragment always says where index pages and feeds stop (blog_build/teasers.py), so
+    `notebook` (the caller's copy) gets a teaser marker if its author gave none.
+    """
+    from blog_build.teasers import mark_automatic_teaser  # (teasers reads this module's settings)
+
+    mark_automatic_teaser(notebook)
     body, _resources = exporter.from_notebook_node(notebook)
     return f'{header}<div class="nb-body">\n{body}\n</div>\n{provenance(notebook)}{scripts}'.rstrip("\n")
 

@@ -1,0 +1,118 @@
+"""What readers get around a post: teasers without a marker, feeds, titles, links, neighbours.
+
+The fixture posts (tests/fixtures/reader/, written by tests/fixtures/make_reader_posts.py)
+are notebooks as people bring them from elsewhere: no teaser marker, the title repeated as a
+heading after a byline, maths in the opening prose, links to another post's notebook.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import lxml.html
+import pytest
+from nbformat.v4 import new_code_cell as code
+from nbformat.v4 import new_markdown_cell as md
+from nbformat.v4 import new_notebook
+
+from blog_build.interactive_outputs import TEASER_KEY
+from blog_build.teasers import MARKER, mark_automatic_teaser
+
+from conftest import copy_site, nikola
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reader"
+
+
+@pytest.fixture(scope="module")
+def reader_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site with the welcome post and the fixture posts, built once."""
+    site = copy_site(tmp_path_factory.mktemp("reader") / "site", posts=("welcome",))
+    for path in FIXTURES.iterdir():
+        shutil.copy(path, site / "posts" / path.name)
+    nikola(site, "build")
+    return site
+
+
+def words(count: int, mark: str = "word") -> str:
+    return " ".join([mark] + ["word"] * (count - 1))
+
+
+def marked_cells(notebook) -> list[int]:
+    return [number for number, cell in enumerate(notebook.cells) if cell.metadata.get(TEASER_KEY)]
+
+
+def test_a_teaser_ends_before_the_first_code_cell_shown() -> None:
+    notebook = new_notebook(
+        cells=[
+            md("A short opening."),
+            code("hidden()", metadata={"tags": ["remove-cell"]}),
+            code(""),  # an empty cell shows nothing either
+            md("More prose."),
+            code("shown()"),
+            md("After."),
+        ]
+    )
+    mark_automatic_teaser(notebook)
+    assert marked_cells(notebook) == [4]
+
+
+def test_long_opening_prose_ends_after_the_block_that_reaches_the_word_count() -> None:
+    source = "\n\n".join(
+        ["# Heading", words(80, "ONE"), "- a list\n\n  of two paragraphs " + words(90), words(80, "THREE")]
+    )
+    notebook = new_notebook(cells=[md(source), code("x")])
+    mark_automatic_teaser(notebook, words=150)
+    before, marker, after = notebook.cells[0].source.partition(MARKER)
+    assert marker and "of two paragraphs" in before and "THREE" in after, "no block is cut in two"
+    assert marked_cells(notebook) == []
+
+
+def test_the_word_count_runs_across_cells_and_stops_at_a_cell_boundary() -> None:
+    notebook = new_notebook(cells=[md(words(120)), md(words(100)), md("THIRD"), code("x")])
+    mark_automatic_teaser(notebook, words=200)
+    assert marked_cells(notebook) == [2]
+    assert all(MARKER not in cell.source for cell in notebook.cells)
+
+
+def test_display_maths_is_never_cut() -> None:
+    source = "\n\n".join([words(60), "$$\na = b\n\n" + words(20) + "\n$$", words(60, "AFTER")])
+    notebook = new_notebook(cells=[md(source), code("x")])
+    mark_automatic_teaser(notebook, words=62)
+    before, _, after = notebook.cells[0].source.partition(MARKER)
+    assert before.count("$$") % 2 == 0 and "AFTER" in after
+
+
+def test_an_authors_marker_or_an_earlier_end_is_kept() -> None:
+    marked = new_notebook(cells=[md("Intro."), code("x"), md("<!-- TEASER_END -->"), md("Rest.")])
+    mark_automatic_teaser(marked)
+    assert marked_cells(marked) == []
+    chart_first = new_notebook(cells=[md("Intro."), code("chart()", metadata={TEASER_KEY: True}), code("y")])
+    mark_automatic_teaser(chart_first)
+    assert marked_cells(chart_first) == [1]
+
+
+def teaser(page: Path, title: str) -> lxml.html.HtmlElement:
+    """The article of the post titled `title` on an index page."""
+    document = lxml.html.parse(str(page)).getroot()
+    (article,) = [a for a in document.iter("article") if title in (a.findtext(".//h1/a") or "")]
+    return article
+
+
+def test_index_pages_and_feeds_show_only_the_opening_prose(reader_site: Path) -> None:
+    output = reader_site / "output"
+    article = teaser(output / "index.html", "Opening prose")
+    text = article.text_content()
+    assert "FIRSTPARA" in text and "FOURTHPARA" in text, "the paragraphs up to about 200 words"
+    assert "FIFTHPARA" not in text and "CODEOUTPUT" not in text and "AFTERCODE" not in text
+    assert article.xpath(".//a[contains(., 'Read more')]/@href") == ["posts/opening-prose/"]
+    code_first = teaser(output / "index.html", "Code first").text_content()
+    assert "OPENINGCODE" not in code_first and "Read more" in code_first
+    assert "SHORTPARA" in teaser(output / "index.html", "Short prose").text_content()
+    assert "SHORTCODE" not in teaser(output / "index.html", "Short prose").text_content()
+    assert "MARKEDCODE" in teaser(output / "index.html", "Author marker").text_content(), "the author's marker wins"
+    for feed in ("rss.xml", "index.atom"):
+        xml = (output / feed).read_text(encoding="utf-8")
+        assert "FOURTHPARA" in xml and "FIFTHPARA" not in xml and "CODEOUTPUT" not in xml, feed
+    page = (output / "posts/opening-prose/index.html").read_text(encoding="utf-8")
+    assert all(mark in page for mark in ("FIFTHPARA", "CODEOUTPUT", "AFTERCODE")), "the post's own page is whole"
