@@ -116,3 +116,34 @@ def test_index_pages_and_feeds_show_only_the_opening_prose(reader_site: Path) ->
         assert "FOURTHPARA" in xml and "FIFTHPARA" not in xml and "CODEOUTPUT" not in xml, feed
     page = (output / "posts/opening-prose/index.html").read_text(encoding="utf-8")
     assert all(mark in page for mark in ("FIFTHPARA", "CODEOUTPUT", "AFTERCODE")), "the post's own page is whole"
+
+
+def feed_items(feed: Path) -> dict[str, str]:
+    """Each item's HTML by its title, from an RSS or Atom feed."""
+    from lxml import etree
+
+    root = etree.parse(str(feed)).getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    if root.tag == f"{atom}feed":
+        return {
+            entry.findtext(f"{atom}title"): entry.findtext(f"{atom}content") or entry.findtext(f"{atom}summary")
+            for entry in root.iter(f"{atom}entry")
+        }
+    return {item.findtext("title"): item.findtext("description") for item in root.iter("item")}
+
+
+def test_feed_items_have_no_tool_line_and_their_maths_is_mathml(reader_site: Path) -> None:
+    output = reader_site / "output"
+    for feed in ("rss.xml", "index.atom", "categories/fixtures.xml"):
+        items = feed_items(output / feed)
+        assert {"Opening prose", "Code first", "Short prose"} <= items.keys(), feed
+        for title, item in items.items():
+            assert "nb-tools" not in item and "Download notebook" not in item and "min read" not in item, (feed, title)
+        prose = lxml.html.fragment_fromstring(items["Opening prose"], "div")
+        assert "$" not in prose.text_content(), "no LaTeX left as text"
+        (math,) = prose.iter("{http://www.w3.org/1998/Math/MathML}math", "math")
+        assert math.get("display") == "inline" and "FIRSTPARA" in prose.text_content()
+    page = lxml.html.parse(str(output / "posts/opening-prose/index.html")).getroot()
+    assert page.xpath("//p[@class='nb-tools']//a[@download]"), "the post's own page keeps its tool line"
+    home = teaser(output / "index.html", "Opening prose")
+    assert home.xpath(".//p[@class='nb-tools']") and home.xpath(".//math"), "so do index pages, with MathML"

@@ -14,12 +14,18 @@ not (ours does not). On a blog of notebook posts that was a fifth of a full buil
 - every answer is kept for the life of the process, keyed by the compiled file's
   modification time, so a post rendered again gives a fresh answer.
 
-The HTML that comes out is the same as Nikola's (tests/test_site_build.py compares them).
+The HTML that comes out is the same as Nikola's (tests/test_site_build.py compares them),
+but for what a feed item gets (Nikola asks with `feed_read_more_link`): no tool line
+(`p.nb-tools`, "Download notebook · N min read", which means nothing in a feed reader), and
+maths as MathML, as the mathml filter makes it in pages: that filter rewrites .html files,
+and a feed's items are escaped text inside XML, which it never sees. A plain-text item
+(FEED_PLAIN) keeps the LaTeX as written, the readable form of maths in plain text.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import string
 
 import lxml.html
@@ -27,6 +33,7 @@ from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
 
 from blog_build.links import make_links_absolute
+from plugins.mathml.mathml import MARKERS, replace_text
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
 COSTLY_FIELDS = {
@@ -38,6 +45,10 @@ COSTLY_FIELDS = {
     "paragraph_count": lambda post, lang: post.paragraph_count,
     "remaining_paragraph_count": lambda post, lang: post.remaining_paragraph_count,
 }
+
+
+# The tool line blog_build.rendering.tools_bar puts at the head of a notebook post (one line).
+TOOLS = re.compile(r'\A<p class="nb-tools">.*?</p>')
 
 
 def template_fields(template: str) -> set[str]:
@@ -57,7 +68,7 @@ class TeaserPost(Post):
         feed_read_more_link=False,
         feed_links_append_query=None,
     ) -> str:
-        """What Post.text() returns (see there), worked out once per compiled file."""
+        """What Post.text() returns (see there), a feed item as the module says; worked out once per compiled file."""
         lang = lang or LocaleBorg().current_lang
         file_name, real_lang = self._translated_file_path(lang)
         arguments = (lang, teaser_only, strip_html, show_read_more_link, feed_read_more_link, feed_links_append_query)
@@ -66,16 +77,20 @@ class TeaserPost(Post):
         key = (file_name, os.stat(file_name).st_mtime_ns, *arguments)
         answers = self.__dict__.setdefault("_text_answers", {})
         if key not in answers:
-            answer = self._teaser(file_name, real_lang, *arguments) if teaser_only else None
+            with open(file_name, encoding="utf-8-sig") as stream:
+                data = stream.read().strip()
+            if feed_read_more_link:
+                data = TOOLS.sub("", data, count=1)
+            answer = self._teaser(data, real_lang, *arguments) if teaser_only else None
             if answer is None and not strip_html:  # also a post without a teaser marker
-                answer = self._whole(file_name, real_lang, lang)
+                answer = self._whole(data, real_lang, lang, feed_read_more_link)
+            elif answer is None and feed_read_more_link:  # a whole plain-text feed item
+                answer = plain_text(self._whole(data, real_lang, lang, feed=False))
             answers[key] = super().text(*arguments) if answer is None else answer
         return answers[key]
 
-    def _whole(self, file_name: str, real_lang: str, lang: str) -> str:
+    def _whole(self, data: str, real_lang: str, lang: str, feed: bool) -> str:
         """The whole post as Post.text() gives it, from one parse instead of two."""
-        with open(file_name, encoding="utf-8-sig") as stream:
-            data = stream.read().strip()
         if not data:
             return ""
         document = lxml.html.fragment_fromstring(data, "body")
@@ -84,14 +99,14 @@ class TeaserPost(Post):
             hyphenate(document, real_lang)
         if self.demote_headers:
             demote_headers(document, self.demote_headers)
+        if feed:
+            feed_maths(document)
         return html_tostring_fragment(document)
 
     def _teaser(
-        self, file_name, real_lang, lang, _teaser_only, strip_html, show_read_more_link, feed_read_more_link, query
+        self, data, real_lang, lang, _teaser_only, strip_html, show_read_more_link, feed_read_more_link, query
     ) -> str | None:
         """The teaser, from a parse of the teaser alone; None when the post has no teaser marker."""
-        with open(file_name, encoding="utf-8-sig") as stream:
-            data = stream.read().strip()
         regexp = self.config.get("TEASER_REGEXP", TEASER_REGEXP)
         marker = regexp.search(data)
         if marker is None:
@@ -108,6 +123,8 @@ class TeaserPost(Post):
             return document.text_content().strip()
         if self.demote_headers:
             demote_headers(document, self.demote_headers)
+        if feed_read_more_link:
+            feed_maths(document)
         return html_tostring_fragment(document)
 
     def _read_more_link(self, lang: str, marker, feed: bool, query) -> str:
@@ -120,3 +137,19 @@ class TeaserPost(Post):
         for name in template_fields(template) & COSTLY_FIELDS.keys():
             values[name] = COSTLY_FIELDS[name](self, lang)
         return template.format(**values)
+
+
+def feed_maths(document: lxml.html.HtmlElement) -> None:
+    """LaTeX in a feed item's prose as MathML, as the mathml filter makes it in pages (in place).
+
+    LaTeX that does not convert stays as written; the page's own build names it.
+    """
+    if any(marker in document.text_content() for marker in MARKERS):
+        replace_text(document, [])
+
+
+def plain_text(html: str) -> str:
+    """The text of an HTML fragment, as Post.text(strip_html=True) gives it."""
+    if not html:
+        return ""
+    return lxml.html.fromstring(html).text_content().strip()
