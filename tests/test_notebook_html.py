@@ -163,6 +163,8 @@ def html_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy(path, site / "posts" / path.name)
     result = nikola(site, "build")
     (site / "build-stderr.txt").write_text(result.stderr, encoding="utf-8")
+    # The page that remote-embeds' local iframe shows (a file the notebook wrote beside itself).
+    (site / "output" / "posts" / "remote-embeds" / "chart.html").write_text("<title>chart</title>", encoding="utf-8")
     return site
 
 
@@ -211,3 +213,102 @@ def test_the_model_cleans_whatever_prepare_is_given_twice() -> None:
     prepare(notebook, ALL)
     again = copy.deepcopy(notebook)
     assert prepare(again, ALL).warnings("x") == [] and again == notebook
+
+
+# --- library loaders and outputs whose library the site does not serve --------------------------
+
+
+def test_plotlys_notebook_renderer_loader_is_dropped_and_its_figure_drawn() -> None:
+    """nbpercent-plotly cell 1: the inlined plotly.js (which holds `Plotly.newPlot` itself) goes, silently."""
+    notebook = fixture("plotly-loader")
+    prepared = prepare(notebook, ALL)
+    assert [sorted(data) for data in shown(notebook, 2)] == [["application/vnd.plotly.v1+json"]]
+    assert prepared.libraries == {"plotly-basic"} and prepared.warnings("x") == []
+
+
+def test_the_plotly_loader_page_has_no_placeholder(html_site: Path) -> None:
+    page = (html_site / "output" / "posts" / "plotly-loader" / "index.html").read_text(encoding="utf-8")
+    assert "nb-unavailable" not in page and "PlotlyConfig" not in page and page.count("nb-plotly") == 1
+
+
+def test_images_and_frames_from_other_hosts_become_links_named_in_one_warning_per_cell() -> None:
+    notebook = fixture("remote-embeds")
+    warnings = prepare(notebook, ALL).warnings("posts/remote-embeds.ipynb")
+    assert warnings == [
+        "posts/remote-embeds.ipynb: cell 1: images or frames from other sites shown as links"
+        " (http://example.com/photo.jpg, https://example.org/logo.png); pages load nothing from elsewhere",
+        "posts/remote-embeds.ipynb: cell 2: images or frames from other sites shown as links"
+        " (https://plot.ly/~someone/24); pages load nothing from elsewhere",
+        "posts/remote-embeds.ipynb: cell 3: images or frames from other sites shown as links"
+        " (//flags.example/aw.webp); pages load nothing from elsewhere",
+    ]
+    markdown = notebook["cells"][0]["source"]
+    assert "[Remote logo](https://example.org/logo.png)" in markdown
+    assert '<a href="http://example.com/photo.jpg">Remote photo</a>' in markdown
+    assert shown(notebook, 2)[0]["text/html"] == '<a href="https://plot.ly/~someone/24">https://plot.ly/~someone/24</a>'
+    flags = shown(notebook, 3)[0]["text/html"]  # an image inside a link: its alt, in the link
+    assert '<a href="https://flags.example/aw"><span>Flag of Aruba</span></a>' in flags and "<link" not in flags
+    local = html.fragment_fromstring(shown(notebook, 4)[0]["text/html"])
+    assert local.get("src") == "chart.html" and local.get("title") == "Embedded page chart.html"
+
+
+def test_many_remote_images_are_counted_by_host() -> None:
+    notebook = fixture("remote-embeds")
+    flags = "".join(f'<img src="https://flags.example/{n}.webp" alt="Flag {n}">' for n in range(5))
+    notebook["cells"][2]["outputs"][0]["data"]["text/html"] = flags
+    warnings = prepare(notebook, ALL).warnings("x")
+    assert "x: cell 3: images or frames from other sites shown as links (5 from flags.example);" in warnings[2]
+
+
+def test_remote_embeds_page_requests_nothing_off_the_site(browser: Browser, site_url: str) -> None:
+    page, requests, problems = open_offline(browser, site_url, "/posts/remote-embeds/")
+    links = page.eval_on_selector_all(".nb-body a[href^='http']", "links => links.map(a => a.textContent)")
+    titles = page.eval_on_selector_all(".nb-body iframe", "frames => frames.map(f => f.title)")
+    page.close()
+    assert requests == []
+    assert problems == []
+    assert {"Remote logo", "Remote photo", "https://plot.ly/~someone/24"} <= set(links)
+    assert titles == ["Embedded page chart.html"]
+
+
+def test_itables_loader_goes_and_tables_show_as_plain_tables() -> None:
+    """itables-test-notebook cells 4-5, nbpercent-itables cells 1-2, itables-static-preview cells 2-12."""
+    notebook = fixture("itables-outputs")
+    prepared = prepare(notebook, ALL)
+    assert shown(notebook, 1) == []  # jQuery, DataTables and their CSS: dropped, no placeholder
+    table = html.fragment_fromstring(shown(notebook, 2)[0]["text/html"], create_parent="div")
+    rows = [[cell.text_content() for cell in row.xpath("td")] for row in table.xpath("//tbody/tr")]
+    assert rows == [["AW", "Aruba", "Oranjestad"], ["FR", "France", "Paris"], ["NO", "nan", "Oslo"]]
+    assert table.xpath("//tbody//a/@href") == ["https://en.example/Aruba"]
+    assert table.xpath("//script | //link") == [] and "Loading..." not in table.text_content()
+    preview = shown(notebook, 3)[0]["text/html"]
+    assert "static preview row" in preview and "<script" not in preview
+    assert prepared.warnings("x") == []  # the scripts were itables', not the author's
+
+
+def test_itables_pages_show_their_rows(browser: Browser, site_url: str) -> None:
+    page, requests, problems = open_offline(browser, site_url, "/posts/itables-outputs/")
+    cells = page.eval_on_selector_all(".nb-body td", "cells => cells.filter(c => c.offsetParent).map(c => c.innerText)")
+    page.close()
+    assert requests == [] and problems == []
+    assert {"Aruba", "Paris", "static preview row"} <= set(cells)
+    assert "Loading ITables from the internet..." not in cells  # itables hides that table itself
+
+
+def test_bokeh_loaders_go_silently_and_plots_get_the_no_static_version_note() -> None:
+    """bokeh-basic-plotting cell 7 (`output_notebook()`), bokeh-holoviews cells 3 and 14."""
+    notebook = fixture("bokeh-outputs")
+    prepared = prepare(notebook, ALL)
+    assert shown(notebook, 1) == [] and shown(notebook, 3) == []  # BokehJS' and HoloViews' loaders
+    assert shown(notebook, 2) == [{"text/html": UNAVAILABLE}]
+    assert shown(notebook, 4) == [{"text/html": UNAVAILABLE}]  # `:Image [x,y] (z)` is no picture of the plot
+    assert shown(notebook, 5) == [{"text/plain": ["81"]}]  # as saved: lines are joined later
+    assert prepared.warnings("x") == []
+
+
+def test_bokeh_page_runs_none_of_their_scripts(browser: Browser, site_url: str) -> None:
+    page, requests, problems = open_offline(browser, site_url, "/posts/bokeh-outputs/")
+    text = page.inner_text(".nb-body")
+    page.close()
+    assert requests == [] and problems == []
+    assert "Loading BokehJS" not in text and text.count("saved no static version") == 2
