@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from html import escape as html_escape
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,19 +157,83 @@ def make_exporter(config: Config) -> HTMLExporter:
     return BlogExporter(config=config)
 
 
-def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
-    """Remove the notebook's opening heading (any level) when it only repeats the post's title.
+# Where a notebook's own title heading may be: before its first code cell, in its first
+# markdown cells, near the top (a byline, a line of navigation links or one sentence may come
+# first, as in notebooks from Norvig's pytudes, ipywidgets' docs and Jupytext's tests).
+TITLE_CELLS = 3
+TITLE_LINES = 10
+ATX_HEADING = re.compile(r" {0,3}#{1,6}(?:\s+(.*?))?(?:\s+#+)?\s*")
+SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)\s*")
+FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>(.*?)</h\1\s*>\s*", re.I)
 
-    Notebooks usually start with their title as a heading; the page already shows it.
+
+def plain_heading(markdown: str) -> str:
+    """A heading's text as a reader reads it, for comparing with the title: no markup, spaces collapsed, any case."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)  # links and images keep their text
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", text).replace("`", "").replace("*", "").replace("\u00b6", "")
+    return " ".join(html_unescape(text).split()).casefold()
+
+
+def title_heading(lines: list[str], title: str) -> tuple[int, int] | None:
+    """The lines [start, end) of the first heading that reads as `title` in `lines`, if any."""
+    fence = None
+    for number, line in enumerate(lines):
+        opening = FENCE.match(line)
+        if fence is not None:  # inside fenced code: a `# comment` there is no heading
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        atx, html = ATX_HEADING.fullmatch(line), HTML_HEADING.fullmatch(line)
+        if atx or html:
+            text = (atx.group(1) or "") if atx else html.group(2)
+            if plain_heading(text) == title:
+                return number, number + 1
+        elif (
+            line.strip()
+            and number + 1 < len(lines)
+            and SETEXT_UNDERLINE.fullmatch(lines[number + 1])
+            and (number == 0 or not lines[number - 1].strip())
+            and plain_heading(line) == title
+        ):
+            return number, number + 2
+    return None
+
+
+def drop_repeated_title(notebook: NotebookNode, title: str) -> None:
+    """Remove the heading (any level) that only repeats the post's title, if the notebook opens with one.
+
+    Notebooks usually carry their title as a heading; the page already shows it. It counts
+    as the opening heading when it comes before any code cell, in the first TITLE_CELLS
+    markdown cells and the first TITLE_LINES lines that are not blank. Only one is removed,
+    and only a heading that reads exactly as the title (markup, spaces and case aside).
     """
+    wanted = plain_heading(title)
+    seen_cells = seen_lines = 0
     for cell in notebook.cells:
+        if cell.cell_type == "code" or seen_cells >= TITLE_CELLS or seen_lines >= TITLE_LINES:
+            return
         if cell.cell_type != "markdown" or not cell.source.strip():
             continue
-        first, _, rest = cell.source.lstrip().partition("\n")
-        heading = re.fullmatch(r"#{1,6}\s+(.*?)[\s#]*", first.strip())
-        if heading and " ".join(heading.group(1).split()).casefold() == " ".join(title.split()).casefold():
-            cell.source = rest.lstrip("\n")
-        return
+        seen_cells += 1
+        lines = cell.source.splitlines()
+        near_top, counted = len(lines), seen_lines
+        for number, line in enumerate(lines):
+            counted += bool(line.strip())
+            if counted > TITLE_LINES:
+                near_top = number
+                break
+        found = title_heading(lines[:near_top], wanted)
+        if found is not None:
+            start, end = found
+            before, after = "\n".join(lines[:start]).rstrip(), "\n".join(lines[end:]).lstrip("\n")
+            cell.source = f"{before}\n\n{after}" if before and after else before or after
+            return
+        seen_lines = counted
 
 
 def reading_minutes(notebook: NotebookNode, words_per_minute: int = 220) -> int:

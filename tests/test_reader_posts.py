@@ -147,3 +147,54 @@ def test_feed_items_have_no_tool_line_and_their_maths_is_mathml(reader_site: Pat
     assert page.xpath("//p[@class='nb-tools']//a[@download]"), "the post's own page keeps its tool line"
     home = teaser(output / "index.html", "Opening prose")
     assert home.xpath(".//p[@class='nb-tools']") and home.xpath(".//math"), "so do index pages, with MathML"
+
+
+def dropped(cells: list, title: str) -> list[str]:
+    """The cells' sources after drop_repeated_title."""
+    from blog_build.rendering import drop_repeated_title
+
+    notebook = new_notebook(cells=cells)
+    drop_repeated_title(notebook, title)
+    return [cell.source for cell in notebook.cells]
+
+
+@pytest.mark.parametrize(
+    "cells,expected",
+    [
+        # a byline before the title in the first cell (Norvig's pytudes)
+        ([md('<div align="right"><i>P. N.</i></div>\n\n# Letter Frequency\n\nA reader writes.')],
+         ['<div align="right"><i>P. N.</i></div>\n\nA reader writes.']),
+        # a cell of navigation links, then the title in a cell of its own (ipywidgets' docs)
+        ([md("[Index](Index.ipynb) - [Next](Widget List.ipynb)"), md("# Letter frequency"), md("## What")],
+         ["[Index](Index.ipynb) - [Next](Widget List.ipynb)", "", "## What"]),
+        # one sentence, then the title at another level (Jupytext's test notebooks)
+        ([md("This notebook has plots."), md("### *Letter* `frequency` ##\nText.")],
+         ["This notebook has plots.", "Text."]),
+        ([md("Letter frequency\n================\n\nText.")], ["Text."]),
+        ([md('<h1 align="center">Letter frequency</h1>\nText.')], ["Text."]),
+    ],
+)  # fmt: skip
+def test_the_title_heading_is_dropped_where_imported_notebooks_put_it(cells: list, expected: list[str]) -> None:
+    assert dropped(cells, "Letter Frequency") == expected
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [md("# Letter frequency, revisited\n\nText.")],  # not the title
+        [md("Intro."), code("x = 1"), md("# Letter frequency")],  # after a code cell
+        [md("One."), md("Two."), md("Three."), md("# Letter frequency")],  # past the first three cells
+        [md("\n".join(f"Line {n}." for n in range(10)) + "\n\n# Letter frequency")],  # past the first ten lines
+        [md("```python\n# Letter frequency\n```\n\nText.")],  # a comment in fenced code is no heading
+    ],
+)
+def test_a_heading_that_is_not_the_opening_title_stays(cells: list) -> None:
+    sources = [cell.source for cell in cells]
+    assert dropped(cells, "Letter Frequency") == sources
+
+
+def test_the_post_page_shows_its_title_once(reader_site: Path) -> None:
+    page = lxml.html.parse(str(reader_site / "output/posts/short-prose/index.html")).getroot()
+    headings = [" ".join(h.text_content().replace("\u00b6", "").split()) for h in page.iter("h1", "h2", "h3", "h4")]
+    assert headings.count("Short prose") == 2, headings  # the page's own title, and the heading after the code
+    assert "Not the title" in headings and "By A. Writer, 2019" in page.text_content()
