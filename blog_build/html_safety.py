@@ -38,6 +38,15 @@ from lxml import html as lxml_html
 URL_ATTRIBUTES = frozenset(
     {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "lowsrc", "dynsrc", "ping"}
 )
+# Script types the browser runs or acts on (with any `text/javascript1.x`).
+RUNNABLE_SCRIPT_TYPES = frozenset(
+    {"", "module", "importmap", "speculationrules", "application/ecmascript", "application/javascript",
+     "application/x-ecmascript", "application/x-javascript", "text/ecmascript", "text/jscript", "text/livescript",
+     "text/x-ecmascript", "text/x-javascript"}
+)  # fmt: skip
+# Elements that show another document (which may run its own scripts), and elements whose data: URL is only media.
+FRAMES = frozenset({"iframe", "frame", "object", "embed"})
+MEDIA = frozenset({"img", "video", "audio", "source", "track", "input"})
 # Elements that fetch what their `src` (`data` for <object>) names as soon as the page loads.
 EMBEDS = frozenset({"img", "iframe", "frame", "embed", "video", "audio", "object"})
 # A cheap test: HTML without any of these has nothing to clean (almost every output).
@@ -52,6 +61,7 @@ IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")
 # (A destination may hold balanced parentheses: `javascript:alert(1)`.)
 MARKDOWN_SCRIPT_LINK = re.compile(r"(\]\(\s*<?)\s*(?:javascript|vbscript)\s*:(?:[^()\s>]|\([^()\s]*\))*", re.I)
 MARKDOWN_SCRIPT_REFERENCE = re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*<?)\s*(?:javascript|vbscript)\s*:\S*", re.I | re.M)
+MARKDOWN_SCRIPT_AUTOLINK = re.compile(r"<(?:javascript|vbscript):[^>\s]*>", re.I)  # CommonMark takes any scheme
 MARKDOWN_REMOTE_IMAGE = re.compile(
     r"""!\[([^\]]*)\]\(\s*<?((?:https?:)?//[^\s)>]+)>?(?:\s+["']([^"']*)["'])?\s*\)""", re.I
 )
@@ -72,9 +82,14 @@ class Findings:
 
 
 def is_data_block(script_type: str | None) -> bool:
-    """True for a script element the browser does not run: JSON data (widget views, chart specs, JSON-LD)."""
+    """True for a script element the browser does not run, only holds: JSON (widget views, chart specs),
+    templates, old widget snapshots' `application/vnd.jupyter-embedded-widgets`.
+
+    Browsers run a script whose type is empty, `module` or a JavaScript MIME type (the HTML
+    standard's list), and act on `importmap` and `speculationrules`; any other type is data.
+    """
     kind = (script_type or "").split(";")[0].strip().lower()
-    return kind.endswith("json")
+    return kind not in RUNNABLE_SCRIPT_TYPES and not kind.startswith("text/javascript")
 
 
 def scheme(url: str) -> str:
@@ -84,11 +99,13 @@ def scheme(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def runs_script(url: str) -> bool:
-    """True for a URL that runs code when followed or loaded: javascript:, vbscript:, a data: URL but an image's."""
+def runs_script(url: str, tag: str = "") -> bool:
+    """True for a URL that runs code when followed or loaded on the element `tag`: javascript:,
+    vbscript:, a data: URL in a frame (a page of its own) or in a link, unless it is an image's."""
     kind = scheme(url)
     if kind == "data":
-        return not IGNORED_IN_SCHEME.sub("", url)[5:].lower().startswith("image/")
+        image = IGNORED_IN_SCHEME.sub("", url)[5:].lower().startswith("image/")
+        return tag in FRAMES or (tag not in MEDIA and not image)
     return kind in ("javascript", "vbscript")
 
 
@@ -120,7 +137,7 @@ def cleaned_attributes(tag: str, attributes: dict[str, str | None], findings: Fi
     kept = {}
     for name, value in attributes.items():
         lowered = name.lower()
-        script_url = lowered in URL_ATTRIBUTES and bool(value) and runs_script(value)
+        script_url = lowered in URL_ATTRIBUTES and bool(value) and runs_script(value, tag)
         if lowered.startswith("on") or lowered == "srcdoc" or script_url:
             findings.scripts += 1
         elif (
@@ -322,6 +339,8 @@ def clean_markdown_text(text: str, findings: Findings) -> str:
         return f"[{alt.strip() or title or url}]({url})"
 
     text = MARKDOWN_SCRIPT_REFERENCE.sub(script_link, MARKDOWN_SCRIPT_LINK.sub(script_link, text))
+    text, autolinks = MARKDOWN_SCRIPT_AUTOLINK.subn("", text)
+    findings.scripts += autolinks
     return MARKDOWN_REMOTE_IMAGE.sub(remote_image, text)
 
 

@@ -71,9 +71,19 @@ def shown(notebook: dict, cell: int) -> list[dict]:
             '<iframe title="t"></iframe>',
             1,
         ),
-        # Data blocks never run: widget views, JSON-LD.
+        ('<script type="text/javascript1.5">alert(1)</script>', "", 1),
+        ('<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>', "<a>x</a>", 1),
+        (
+            '<iframe src="data:image/svg+xml,&lt;svg onload=alert(1)&gt;" title="t"></iframe>',
+            '<iframe title="t"></iframe>',
+            1,
+        ),
+        # Data blocks never run: widget views, ipywidgets 5 snapshots' state, JSON-LD.
         ('<script type="application/json">{"a": 1}</script>', None, 0),
         ('<script type="application/vnd.jupyter.widget-view+json">{}</script>', None, 0),
+        ('<script type="application/vnd.jupyter-embedded-widgets">[{}]</script>', None, 0),
+        # Media may be inline (an animation saved as a data: video).
+        ('<video controls src="data:video/x-m4v;base64,AAAAIGZ0eXA="></video>', None, 0),
         # Kept byte for byte: a styled pandas table, a Styler's CSS, SVG, inline images.
         ('<style>#T_1 td {color: red}</style><table id="T_1"><tr><td style="color: red">1</td></tr></table>', None, 0),
         ('<img src="data:image/png;base64,iVBORw0KGgo=" alt="inline">', None, 0),
@@ -114,6 +124,7 @@ def test_what_lxml_reads_as_a_script_is_what_is_removed() -> None:
         ("[link](javascript:alert('x')) after", "[link](#) after", 1),
         ("[ref]: javascript:alert(1)\n\nsee [ref]", "[ref]: #\n\nsee [ref]", 1),
         ("<script>never closed\n\nmore", "", 1),
+        ("an autolink <javascript:alert(1)> here", "an autolink  here", 1),
         # Code is left alone, and so is Markdown around the tags.
         ("Use `<script>` like this:\n\n```html\n<script>alert(1)</script>\n```", None, 0),
         ("> a quote & 1 < 2\n\n* item <b>bold</b>", None, 0),
