@@ -7,9 +7,16 @@ of every page it writes and of every post text it puts on a page or in a feed. H
 cheap pass picks the elements lxml's `iterlinks` could report on (those with a link or
 style attribute, and <meta>, <param> and <style>), and lxml's own code does the rest on
 them alone, so what comes out is what lxml gives.
+
+It also says where a notebook's link to another post's notebook should go: to that post's
+page, not to a raw copy of the notebook (post_link).
 """
 
 from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlMixin, defs
@@ -43,3 +50,27 @@ class LinkCandidates:
 def make_links_absolute(element: etree._Element, base_url: str) -> None:
     """`element.make_links_absolute(base_url)`, faster."""
     LinkCandidates(element).make_links_absolute(base_url)
+
+
+def rewrite_links(element: etree._Element, replace: Callable[[str], str | None]) -> None:
+    """`element.rewrite_links(replace, resolve_base_href=False)`, faster: `replace` gives each new link."""
+    LinkCandidates(element).rewrite_links(replace, resolve_base_href=False)
+
+
+def post_link(link: str, source_path: str, posts: Mapping[str, str]) -> str:
+    """`link` as a notebook post wrote it, or the page of the post whose source it names.
+
+    `posts` maps sources (as Nikola names them, `posts/welcome.ipynb`) to their pages' URLs;
+    a relative link is read from the folder of `source_path`, as the notebook's author (and
+    Jupyter) read it: `welcome.ipynb` and `../posts/welcome.ipynb#part-2` from
+    `posts/intro.ipynb` both name `posts/welcome.ipynb`. A fragment is kept, a query dropped
+    (it meant something to the raw file, not to the page).
+    """
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return link
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), unquote(parts.path)))
+    page = posts.get(target)
+    if page is None:
+        return link
+    return page + (f"#{parts.fragment}" if parts.fragment else "")

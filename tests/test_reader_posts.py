@@ -198,3 +198,40 @@ def test_the_post_page_shows_its_title_once(reader_site: Path) -> None:
     headings = [" ".join(h.text_content().replace("\u00b6", "").split()) for h in page.iter("h1", "h2", "h3", "h4")]
     assert headings.count("Short prose") == 2, headings  # the page's own title, and the heading after the code
     assert "Not the title" in headings and "By A. Writer, 2019" in page.text_content()
+
+
+def links_to_code_first(element: lxml.html.HtmlElement) -> list[str]:
+    return [a.get("href") for a in element.iter("a") if "code" in a.text_content() or "same" in a.text_content()]
+
+
+def test_links_to_another_posts_notebook_lead_to_its_page(reader_site: Path) -> None:
+    output = reader_site / "output"
+    page = lxml.html.parse(str(output / "posts/opening-prose/index.html")).getroot()
+    assert links_to_code_first(page.find(".//div[@class='nb-body']")) == ["../code-first/", "../code-first/#The-end"]
+    assert links_to_code_first(teaser(output / "index.html", "Opening prose")) == [
+        "posts/code-first/",
+        "posts/code-first/#The-end",
+    ]
+    for feed in ("rss.xml", "index.atom"):
+        item = lxml.html.fragment_fromstring(feed_items(output / feed)["Opening prose"], "div")
+        assert links_to_code_first(item) == [
+            "https://blog.example.org/posts/code-first/",
+            "https://blog.example.org/posts/code-first/#The-end",
+        ], feed
+    assert page.xpath("//p[@class='nb-tools']//a[@download]/@href") == ["index.ipynb"], "its own stays a download"
+
+
+def test_a_renamed_post_is_linked_by_its_new_address_after_an_incremental_build(tmp_path: Path) -> None:
+    site = copy_site(tmp_path / "site", posts=())
+    for name in ("opening-prose", "short-prose", "code-first"):
+        for suffix in (".ipynb", ".meta"):
+            shutil.copy(FIXTURES / f"{name}{suffix}", site / "posts" / f"{name}{suffix}")
+    meta = site / "posts/code-first.meta"  # dated last, so it is no neighbour of the post linking to it
+    meta.write_text(meta.read_text().replace("2026-10-02", "2026-10-09"))
+    nikola(site, "build")
+    meta.write_text(meta.read_text().replace(".. slug: code-first", ".. slug: code-later"))
+    nikola(site, "build")
+    page = lxml.html.parse(str(site / "output/posts/opening-prose/index.html")).getroot()
+    assert links_to_code_first(page.find(".//div[@class='nb-body']")) == ["../code-later/", "../code-later/#The-end"]
+    rss = feed_items(site / "output/rss.xml")["Opening prose"]
+    assert "https://blog.example.org/posts/code-later/" in rss and "posts/code-first/" not in rss

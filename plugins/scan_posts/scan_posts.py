@@ -8,13 +8,17 @@ line per problem, leaves output/ exactly as it was. Warnings (an output shown as
 placeholder, a referenced file that is missing, what the check before publishing finds:
 blog_build/notebook_checks.py) are printed and the build goes on; secrets found are also
 recorded for `nikola deploy`, which refuses to publish them.
-Posts come out with a text() that index pages and feeds can call cheaply (teasers.py).
+Posts come out with a text() that index pages and feeds can call cheaply (teasers.py), and
+knowing which other posts their notebook links to by source (`[see](welcome.ipynb)`): those
+links lead to the other post's page, and the post's pages depend on that page's URL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import posixpath
 from pathlib import Path
 
 from nikola import utils
@@ -78,7 +82,38 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
         for post in posts:
             if type(post) is Post:
                 post.__class__ = TeaserPost  # same data, a cheaper text() (teasers.py)
+        self.link_posts(posts, notebooks)
         return posts
+
+    def link_posts(self, posts: list[Post], notebooks: pipeline.Pipeline) -> None:
+        """Tell each notebook post which posts its notebook links to by their source (teasers.py).
+
+        The links are the model's references (markdown and HTML outputs). The post's page,
+        and the index pages and feeds that show it (Nikola copies a post's page dependencies
+        into theirs), depend on a small file in the cache holding those posts' URLs, rewritten
+        only when one changes: a renamed slug re-renders the pages that link to it.
+        """
+        by_source = {posixpath.normpath(post.source_path): post for post in posts}
+        lang = self.site.config["DEFAULT_LANG"]
+        folder = Path(self.site.config["CACHE_FOLDER"], "post_links")
+        for post in posts:
+            model = notebooks.rendered_models.get(post.source_path)
+            if model is None or not isinstance(post, TeaserPost):
+                continue
+            own = posixpath.normpath(post.source_path)
+            linked = {
+                target: by_source[target]
+                for _cell, path in model.references
+                if (target := posixpath.normpath(posixpath.join(posixpath.dirname(own), path))) in by_source
+                and target != own
+            }
+            if not linked:
+                continue
+            post.linked_posts = linked
+            name = hashlib.sha256(post.source_path.encode()).hexdigest()[:20]
+            urls = json.dumps({source: linked[source].permalink(lang) for source in sorted(linked)})
+            folder.mkdir(parents=True, exist_ok=True)
+            post.add_dependency(str(write_if_changed(folder / f"{name}.json", urls)), add="page")
 
     def posts(self, scan: Scan) -> list[Post]:
         """Nikola's Post for each checked source, made as Nikola's scan() makes them (one language).

@@ -32,7 +32,7 @@ import lxml.html
 from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
 
-from blog_build.links import make_links_absolute
+from blog_build.links import make_links_absolute, post_link, rewrite_links
 from plugins.mathml.mathml import MARKERS, replace_text
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
@@ -57,7 +57,13 @@ def template_fields(template: str) -> set[str]:
 
 
 class TeaserPost(Post):
-    """A Post whose text() parses teasers alone and remembers its answers."""
+    """A Post whose text() parses teasers alone and remembers its answers.
+
+    `linked_posts` (set by the scanner) holds the posts whose source this post links to, by
+    source path: those links lead to the post's page instead (blog_build.links.post_link).
+    """
+
+    linked_posts: dict[str, Post] = {}  # never changed: the scanner gives each post its own
 
     def text(
         self,
@@ -94,6 +100,7 @@ class TeaserPost(Post):
         if not data:
             return ""
         document = lxml.html.fragment_fromstring(data, "body")
+        self._link_posts(document, lang)
         make_links_absolute(document, self.permalink(lang=lang))
         if self.hyphenate:
             hyphenate(document, real_lang)
@@ -116,6 +123,7 @@ class TeaserPost(Post):
             # Inside whatever the teaser leaves open, as Nikola places it.
             teaser += self._read_more_link(lang, marker, feed_read_more_link, query)
         document = lxml.html.fromstring(teaser)  # as Nikola parses a teaser: several elements get a <div>
+        self._link_posts(document, lang)
         make_links_absolute(document, self.permalink(lang=lang))
         if self.hyphenate:
             hyphenate(document, real_lang)
@@ -126,6 +134,12 @@ class TeaserPost(Post):
         if feed_read_more_link:
             feed_maths(document)
         return html_tostring_fragment(document)
+
+    def _link_posts(self, document: lxml.html.HtmlElement, lang: str) -> None:
+        """Links to another post's source (its notebook) lead to that post's page."""
+        if self.linked_posts:
+            pages = {source: post.permalink(lang) for source, post in self.linked_posts.items()}
+            rewrite_links(document, lambda link: post_link(link, self.source_path, pages))
 
     def _read_more_link(self, lang: str, marker, feed: bool, query) -> str:
         template = (self.config["FEED_READ_MORE_LINK"] if feed else self.config["INDEX_READ_MORE_LINK"])(lang)
