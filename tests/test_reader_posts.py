@@ -235,3 +235,22 @@ def test_a_renamed_post_is_linked_by_its_new_address_after_an_incremental_build(
     assert links_to_code_first(page.find(".//div[@class='nb-body']")) == ["../code-later/", "../code-later/#The-end"]
     rss = feed_items(site / "output/rss.xml")["Opening prose"]
     assert "https://blog.example.org/posts/code-later/" in rss and "posts/code-first/" not in rss
+
+
+def test_a_post_page_shows_its_category_and_names_its_neighbours(reader_site: Path) -> None:
+    output = reader_site / "output"
+    page = lxml.html.parse(str(output / "posts/opening-prose/index.html")).getroot()
+    (nav,) = page.xpath("//aside[@class='postpromonav']/nav")
+    (category,) = nav.xpath(".//p[@class='category']/a")
+    assert (category.text, category.get("href")) == ("Essays", "../../categories/cat_essays/")
+    assert "Opening prose" in (output / "categories/cat_essays/index.html").read_text(encoding="utf-8")
+    pager = {
+        a.get("rel"): (" ".join(a.text_content().split()), a.get("href"))
+        for a in nav.xpath(".//ul[@class='pager hidden-print']//a")
+    }
+    assert pager == {
+        "prev": ("Previous post Welcome!", "../welcome/"),
+        "next": ("Next post Code first", "../code-first/"),
+    }
+    other = lxml.html.parse(str(output / "posts/code-first/index.html")).getroot()
+    assert not other.xpath("//p[@class='category']"), "no category, no line"
