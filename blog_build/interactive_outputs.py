@@ -169,6 +169,8 @@ def altair_chart(markup: str) -> tuple[str, dict] | None:
 
 # Where itables' HTML (1.x) keeps its rows for DataTables: a JSON array in a script.
 ITABLES_DATA = re.compile(r"\bconst data = \[")
+# itables 2's static preview: the rows in a table inside `<div id="..._fallback">`.
+ITABLES_PREVIEW = re.compile(r"""<div id=["']?[\w-]+_fallback\b""")
 # Saved by a library's loader alone (Bokeh 1.x and later, HoloViews), never a figure.
 LOADER_TYPES = frozenset({"application/vnd.bokehjs_load.v0+json", "application/vnd.holoviews_load.v0+json"})
 # Names in the scripts of itables' loader outputs (DataTables and its stylesheet, inlined or from a CDN).
@@ -182,32 +184,43 @@ def only_loads_plotly(markup: str) -> bool:
     return "window.PlotlyConfig" in markup and plotly_figure(markup) is None and not html_safety.visible(markup)
 
 
-def itables_rows(markup: str) -> str | None:
-    """itables' HTML with its rows written into the table, or None when it is not such HTML.
+def itables_table(markup: str) -> str | None:
+    """itables' HTML with its table readable without its scripts and marked for DataTables, else None.
 
-    itables (before its static preview) saves the table's header alone, a "Loading..."
-    row, and the rows as a JSON array in a script (`const data = [...]`) for DataTables
-    to draw. Without the script the rows are written out here, as a plain table; the
-    values are HTML (DataTables shows them as such) and are cleaned with the rest.
+    itables 1.x saves the table's header alone, a "Loading..." row, and the rows as a JSON
+    array in a script (`const data = [...]`): the rows are written into the table here (their
+    values are HTML, as DataTables shows them, and are cleaned with the rest). itables 2's
+    static preview saves the rows in a `..._fallback` table beside a hidden one. Either table
+    gets the class `nb-datatable`, which the site's tables.js starts DataTables on.
     """
     start = ITABLES_DATA.search(markup)
     rows = json_values(markup, start.end() - 1, 1) if start else []
-    if not rows or not isinstance(rows[0], list) or not all(isinstance(row, list) for row in rows[0]):
+    written = bool(rows) and isinstance(rows[0], list) and all(isinstance(row, list) for row in rows[0])
+    if not written and ITABLES_PREVIEW.search(markup) is None:
         return None
     from lxml import etree
     from lxml import html as lxml_html
 
     root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    table = next(iter(root.iter("table")), None)
-    body = table.find("tbody") if table is not None else None
-    if body is None:
-        return None
-    cells = "".join(
-        "<tr>" + "".join(f"<td>{'' if value is None else value}</td>" for value in row) + "</tr>" for row in rows[0]
-    )
-    body.clear()
-    for row in lxml_html.fragments_fromstring(f"<table><tbody>{cells}</tbody></table>")[0].iter("tr"):
-        body.append(row)
+    if written:
+        table = next(iter(root.iter("table")), None)
+        body = table.find("tbody") if table is not None else None
+        if body is None:
+            return None
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{'' if value is None else value}</td>" for value in row) + "</tr>" for row in rows[0]
+        )
+        body.clear()
+        for row in lxml_html.fragments_fromstring(f"<table><tbody>{cells}</tbody></table>")[0].iter("tr"):
+            body.append(row)
+    else:
+        fallback = next(iter(root.xpath("//div[substring(@id, string-length(@id) - 8) = '_fallback']")), None)
+        table = next(iter(fallback.iter("table")), None) if fallback is not None else None
+        if table is None:
+            return None
+        for loading in root.xpath("//table[@hidden][@id = $id]", id=fallback.get("id")[: -len("_fallback")]):
+            loading.drop_tree()  # itables' "Loading ITables from the internet..." table, shown only to replace it
+    table.set("class", " ".join([*(table.get("class") or "").split(), "nb-datatable"]))
     head = html.escape(root.text or "", quote=False)
     return head + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
 
@@ -325,7 +338,13 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
             del data["text/html"]  # it needs a script the site cannot run: the static form saved with it is better
             lost_script = True
         else:
-            cleaned, found = html_safety.clean_html(itables_rows(markup) or markup)
+            table = itables_table(markup)
+            if table is not None and "datatables" in available:
+                prepared.libraries.add("datatables")
+            elif table is not None:
+                cells = prepared.unavailable.setdefault("datatables", [])
+                cells += [] if cell in cells else [cell]
+            cleaned, found = html_safety.clean_html(table or markup)
             known_library = bool(LIBRARY_OUTPUT.search(markup))
             if not known_library or found.remote:
                 prepared.note(cell, found if not known_library else html_safety.Findings(remote=found.remote))

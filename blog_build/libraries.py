@@ -6,7 +6,8 @@ under assets/notebook-outputs/, so pages load them from the site itself, never f
 CDN. URLs carry a hash of the file's content, so a reader's browser never keeps an old
 copy after an upgrade. A page loads only what its outputs draw with: of plotly.js, the
 smallest official bundle that holds every trace type on the page (plotly_libraries); of
-Vega, Vega-Lite's compiler only for Vega-Lite specs.
+Vega, Vega-Lite's compiler only for Vega-Lite specs; DataTables and its stylesheet only
+for a page with an itables table.
 """
 
 from __future__ import annotations
@@ -20,24 +21,29 @@ NODE_MODULES = Path("node_modules")
 URL_FOLDER = "assets/notebook-outputs"
 # Our own script: draws Plotly and Vega outputs once their libraries are loaded, names widget controls.
 RENDERER = Path(__file__).with_name("outputs.js")
+# Our own script that starts DataTables on the tables itables outputs became (interactive_outputs.itables_table).
+TABLES = Path(__file__).with_name("tables.js")
 
 
 @dataclass(frozen=True)
 class Library:
     scripts: tuple[str, ...]  # paths in node_modules/, loaded in this order
     assets: tuple[str, ...] = field(default=())  # globs in node_modules/ the scripts fetch themselves
+    stylesheets: tuple[str, ...] = field(default=())  # paths in node_modules/, linked from the page
+    own: tuple[Path, ...] = field(default=())  # scripts of this site that use the library, loaded after it
 
     def sources(self, node_modules: Path = NODE_MODULES) -> list[Path]:
         """Every file of the library to copy into the site: scripts first."""
-        files = [node_modules / script for script in self.scripts]
+        files = [node_modules / script for script in (*self.scripts, *self.stylesheets)] + list(self.own)
         for pattern in self.assets:
             files.extend(sorted(node_modules.glob(pattern)))
         return files
 
     def missing(self, node_modules: Path = NODE_MODULES) -> list[Path]:
-        """Its scripts that are not installed, and its asset globs that match nothing."""
-        scripts = [node_modules / script for script in self.scripts if not (node_modules / script).is_file()]
-        return scripts + [node_modules / pattern for pattern in self.assets if not any(node_modules.glob(pattern))]
+        """Its scripts and stylesheets that are not installed, and its asset globs that match nothing."""
+        files = [node_modules / name for name in (*self.scripts, *self.stylesheets)]
+        missing = [path for path in files if not path.is_file()]
+        return missing + [node_modules / pattern for pattern in self.assets if not any(node_modules.glob(pattern))]
 
 
 # In the order a page loads them (script_tags): vega-embed looks for Vega-Lite when it loads.
@@ -56,6 +62,13 @@ LIBRARIES = {
     # Compiles Vega-Lite specs to Vega: only pages with a Vega-Lite chart need it.
     "vega-lite": Library(("vega-lite/build/vega-lite.min.js",)),
     "vega-embed": Library(("vega-embed/build/vega-embed.min.js",)),
+    # DataTables 3 (no jQuery), for itables' tables; before the widgets' bundle, which may define
+    # an AMD `define` that DataTables would then register with instead of `window.DataTable`.
+    "datatables": Library(
+        ("datatables.net/js/dataTables.min.js",),
+        stylesheets=("datatables.net-dt/css/dataTables.dataTables.min.css",),
+        own=(TABLES,),
+    ),
     # html-manager's standalone bundle renders every widget view from the saved widget
     # state on its own; the icon fonts are looked up beside it.
     "widgets": Library(
@@ -120,6 +133,8 @@ def versioned_url(path: Path, url: str) -> str:
 def script_tags(names: set[str], node_modules: Path = NODE_MODULES) -> str:
     """Script elements loading `names` once each, in LIBRARIES' order, then our renderer; all deferred, so in order.
 
+    A library's stylesheets are linked before its scripts.
+
     Deferred scripts run in document order after the page is parsed: every library is
     there before any output that needs it is drawn. The renderer's data-topojson names
     the folder of the maps, when the page draws any.
@@ -128,8 +143,10 @@ def script_tags(names: set[str], node_modules: Path = NODE_MODULES) -> str:
     for name, library in LIBRARIES.items():
         if name not in names:
             continue
-        for script in library.scripts:
-            source = node_modules / script
+        for sheet in library.stylesheets:  # a stylesheet link may stand in the body
+            source = node_modules / sheet
+            tags.append(f'<link rel="stylesheet" href="{versioned_url(source, site_path(name, source))}">')
+        for source in [node_modules / script for script in library.scripts] + list(library.own):
             tags.append(f'<script src="{versioned_url(source, site_path(name, source))}" defer></script>')
     if names:
         maps = f' data-topojson="/{URL_FOLDER}/topojson/"' if "topojson" in names else ""
@@ -145,7 +162,8 @@ def pinned_versions(names: set[str]) -> str:
     """
     lock = Path("package-lock.json")
     digest = hashlib.sha256(lock.read_bytes() if lock.exists() else b"")
-    digest.update(RENDERER.read_bytes())
+    for own in (RENDERER, TABLES):
+        digest.update(own.read_bytes())
     digest.update(" ".join(sorted(names)).encode())
     return digest.hexdigest()
 

@@ -294,16 +294,39 @@ def test_itables_loader_goes_and_tables_show_as_plain_tables() -> None:
     assert table.xpath("//script | //link") == [] and "Loading..." not in table.text_content()
     preview = shown(notebook, 3)[0]["text/html"]
     assert "static preview row" in preview and "<script" not in preview
-    assert prepared.warnings("x") == []  # the scripts were itables', not the author's
+    assert "Loading ITables" not in preview  # itables' table that only says so, hidden until replaced
+    assert prepared.warnings("x") == [] and prepared.libraries == {"datatables"}  # the scripts were itables'
+    assert table.xpath("//table/@class") == ["display nowrap nb-datatable"]
+    assert html.fragment_fromstring(preview, create_parent="div").xpath("//div[@id='T2_fallback']/table/@class") == [
+        "nb-datatable"
+    ]
 
 
-def test_itables_pages_show_their_rows(browser: Browser, site_url: str) -> None:
+def test_itables_tables_are_drawn_by_datatables_from_the_site(browser: Browser, site_url: str) -> None:
     page, requests, problems = open_offline(browser, site_url, "/posts/itables-outputs/")
-    cells = page.eval_on_selector_all(".nb-body td", "cells => cells.filter(c => c.offsetParent).map(c => c.innerText)")
+    wrappers = page.locator(".dt-container").count()
+    search = page.locator(".dt-container").first.locator("input[type=search]")
+    search.fill("Paris")
+    rows = page.locator(".dt-container").first.locator("tbody tr").all_inner_texts()
+    preview = page.locator(".dt-container").nth(1).locator("tbody").inner_text()
     page.close()
-    assert requests == [] and problems == []
-    assert {"Aruba", "Paris", "static preview row"} <= set(cells)
-    assert "Loading ITables from the internet..." not in cells  # itables hides that table itself
+    assert problems == []
+    assert sorted(path for path in requests if path.startswith("datatables/")) == [
+        "datatables/dataTables.dataTables.min.css",
+        "datatables/dataTables.min.js",
+        "datatables/tables.js",
+    ]
+    assert [url for url in requests if "//" in url] == []  # nothing off the site
+    assert wrappers == 2  # the rows written out of itables' script, and the static preview's table
+    assert len(rows) == 1 and "Paris" in rows[0] and "France" in rows[0]
+    assert "static preview row" in preview
+
+
+def test_without_datatables_installed_itables_tables_stay_plain() -> None:
+    notebook = fixture("itables-outputs")
+    prepared = prepare(notebook, ALL - {"datatables"})
+    assert "datatables" not in prepared.libraries and prepared.unavailable == {"datatables": [2, 3]}
+    assert "Paris" in shown(notebook, 2)[0]["text/html"]
 
 
 def test_bokeh_loaders_go_silently_and_plots_get_the_no_static_version_note() -> None:
