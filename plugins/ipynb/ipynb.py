@@ -20,7 +20,7 @@ from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, get_logger, makedirs
 
-from blog_build import libraries, long_outputs, pipeline, references, rendering, text_notebooks
+from blog_build import ansi_colours, libraries, long_outputs, pipeline, references, rendering, text_notebooks
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
 from blog_build.store import write_if_changed
 from plugins import versions
@@ -122,7 +122,7 @@ class CompileIPynb(PageCompiler):
         for name in model.images:
             site_pipeline(self.site).images.publish(name, folder)
         rendering.drop_repeated_title(notebook, post.title(lang))
-        for text_file in long_outputs.fold_long_outputs(notebook, self.output_lines(), url):
+        for text_file in self.text_outputs(notebook, url):
             makedirs(str(folder))
             write_if_changed(folder / text_file.name, text_file.text)
         references.copy_referenced_files(model.references, Path(post.source_path).parent, folder)
@@ -154,7 +154,7 @@ class CompileIPynb(PageCompiler):
             checked, label, content_key(encoded, available, label), available, site_pipeline(self.site).images
         )
         notebook = render_ready(model.notebook)
-        long_outputs.fold_long_outputs(notebook, self.output_lines(), url=None)  # no post folder for files
+        self.text_outputs(notebook, None)  # no post folder: huge outputs are folded in the page
         codes = self.extract_shortcodes(notebook)
         html = rendering.notebook_to_html(self.exporter(), notebook, "", libraries.script_tags(set(model.libraries)))
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
@@ -186,7 +186,12 @@ class CompileIPynb(PageCompiler):
             if not page.exists() or page.stat().st_size <= long_outputs.HUGE_BYTES:
                 return []
         notebook = render_ready(notes.page(model))
-        return [text_file.name for text_file in long_outputs.fold_long_outputs(notebook, self.output_lines())]
+        return [text_file.name for text_file in self.text_outputs(notebook, "")]
+
+    def text_outputs(self, notebook, url: str | None) -> list[long_outputs.TextFile]:
+        """Text outputs readied for the page (in place): colours in the palette, long ones folded; files to write."""
+        ansi_colours.readable_colours(notebook)
+        return long_outputs.fold_long_outputs(notebook, self.output_lines(), url)
 
     def read_metadata(self, post, lang: str | None = None) -> dict:
         """The post's checked metadata: the notebook's `nikola` entry, and every line of its `.meta` file.
