@@ -262,6 +262,7 @@ class TagScanner(HTMLParser):
         self.line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
         self.edits: list[tuple[int, int, str]] = []
         self.open: tuple[str, int, str] | None = None  # element cut out up to its end tag: name, start, replacement
+        self.links = 0  # <a> elements open here: a link standing for an image inside one is a <span>
 
     def position(self) -> int:
         line, column = self.getpos()
@@ -270,6 +271,7 @@ class TagScanner(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.open is not None:
             return
+        self.links += tag == "a"
         start = self.position()
         end = start + len(self.get_starttag_text() or "")
         attributes = dict(attrs)
@@ -283,7 +285,8 @@ class TagScanner(HTMLParser):
             return
         if (url := embed_url(tag, attributes)) is not None:
             self.findings.remote.append(url)
-            link = f'<a href="{html.escape(url)}">{html.escape(link_text(attributes, url))}</a>'
+            text = html.escape(link_text(attributes, url))
+            link = f"<span>{text}</span>" if self.links else f'<a href="{html.escape(url)}">{text}</a>'
             if tag in ("img", "embed") or (self.get_starttag_text() or "").rstrip().endswith("/>"):
                 self.edits.append((start, end, link))
             else:
@@ -305,6 +308,8 @@ class TagScanner(HTMLParser):
             self.edits.append((start, self.position() + len(self.get_starttag_text() or ""), replacement))
 
     def handle_endtag(self, tag: str) -> None:
+        if self.open is None and tag == "a":
+            self.links = max(0, self.links - 1)
         if self.open is None or tag != self.open[0]:
             return
         _, start, replacement = self.open

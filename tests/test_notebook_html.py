@@ -125,6 +125,12 @@ def test_what_lxml_reads_as_a_script_is_what_is_removed() -> None:
         ("[ref]: javascript:alert(1)\n\nsee [ref]", "[ref]: #\n\nsee [ref]", 1),
         ("<script>never closed\n\nmore", "", 1),
         ("an autolink <javascript:alert(1)> here", "an autolink  here", 1),
+        # An image from elsewhere inside a link reads as its alt, in that link.
+        (
+            '<a href="https://bokeh.org/"><img src="https://bokeh.org/logo.png" alt="Bokeh"></a> and ![x](//h/x.png)',
+            '<a href="https://bokeh.org/"><span>Bokeh</span></a> and [x](//h/x.png)',
+            0,
+        ),
         # Code is left alone, and so is Markdown around the tags.
         ("Use `<script>` like this:\n\n```html\n<script>alert(1)</script>\n```", None, 0),
         ("> a quote & 1 < 2\n\n* item <b>bold</b>", None, 0),
