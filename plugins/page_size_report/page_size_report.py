@@ -1,82 +1,48 @@
-"""After each build, name every page heavier than PAGE_SIZE_BUDGET and say what makes it big.
+"""After each build, name every page heavier than PAGE_SIZE_BUDGET, and say what to do about it.
 
-A notebook with a large output (an interactive chart, a big table, a base64 image) can
-quietly make its post, the home page and the feeds megabytes long. The weight of a page is
-its HTML plus the local images, scripts and stylesheets it loads; the report splits it
-into those parts and names the largest file of each kind.
+A notebook with a large output (an interactive chart, a big table, a long log) can quietly
+make its post, the home page and the feeds megabytes long. What counts, and how the advice
+is chosen, is blog_build/page_weight.py (uncompressed bytes of the page and of every file of
+the site it loads; a feed's own bytes). Weighed: every published post and page, the index
+pages (`index.html`, `index-N.html`) and every feed (RSS and Atom, the site's and each tag's
+and category's).
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nikola.plugin_categories import LateTask
 from nikola.utils import config_changed, get_logger
 
+from blog_build import page_weight, pipeline
+
 LOGGER = get_logger("page_size_report")
-DEFAULT_BUDGET = 1_000_000  # bytes
-TAG = re.compile(r"<(img|script|link)\b([^>]*)>", re.I)
-SOURCE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#?]+)""", re.I)
-STYLESHEET = re.compile(r"""\brel\s*=\s*["']?stylesheet""", re.I)
-DATA_URI = re.compile(r"""data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+""")
-KINDS = {"img": "images", "script": "scripts", "link": "stylesheets"}
 
 
-@dataclass
-class PageWeight:
-    page: str
-    html: int
-    inline_data: int
-    parts: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return self.html + sum(size for files in self.parts.values() for size, _ in files)
-
-    def describe(self) -> str:
-        pieces = [
-            f"HTML {self.html / 1e6:.2f} MB"
-            + (f" ({self.inline_data / 1e6:.2f} MB inline data)" if self.inline_data else "")
-        ]
-        for kind, files in sorted(self.parts.items()):
-            size, largest = max(files)
-            pieces.append(f"{kind} {sum(s for s, _ in files) / 1e6:.2f} MB (largest {largest}, {size / 1e6:.2f} MB)")
-        return ", ".join(pieces)
+def index_pages_and_feeds(output: Path) -> list[str]:
+    """The index pages and feeds in `output` (their names depend on settings and post counts)."""
+    found = [*output.glob("index*.html"), *output.rglob("*.atom")]
+    found += [path for path in output.rglob("*.xml") if not path.name.startswith("sitemap")]
+    return sorted(path.relative_to(output).as_posix() for path in found)
 
 
-def weigh(output: Path, page: Path) -> PageWeight:
-    """The weight of one page in `output` and of the local files it loads."""
-    text = page.read_text(encoding="utf-8", errors="replace")
-    weight = PageWeight(str(page.relative_to(output)), len(text.encode()), sum(map(len, DATA_URI.findall(text))))
-    seen = set()
-    for tag, attributes in TAG.findall(text):
-        source = SOURCE.search(attributes)
-        if source is None or (tag.lower() == "link" and not STYLESHEET.search(attributes)):
-            continue  # a <link> to a feed, an icon or the canonical URL is not loaded with the page
-        link = source.group(1)
-        if "://" in link or link.startswith(("data:", "mailto:")):
-            continue
-        target = (output / link.lstrip("/")) if link.startswith("/") else (page.parent / link)
-        target = target.resolve()
-        if target in seen or not target.is_file() or not target.is_relative_to(output.resolve()):
-            continue
-        seen.add(target)
-        weight.parts.setdefault(KINDS[tag.lower()], []).append((target.stat().st_size, target.name))
-    return weight
+def cell_numbers(source: str) -> dict[str, int]:
+    """{cell id: cell number} of the notebook a post is rendered from (empty if it is not a notebook)."""
+    notes = pipeline.current
+    model = notes.rendered_models.get(source) if notes is not None else None
+    if model is None:
+        return {}
+    cells = notes.page(model).get("cells", [])
+    return {cell["id"]: number for number, cell in enumerate(cells, 1) if cell.get("id")}
 
 
-def report(output: Path, pages: list[str], budget: int) -> list[str]:
-    """One line per page over `budget`, heaviest first."""
-    weights = [weigh(output, output / page) for page in pages if (output / page).is_file()]
-    heavy = sorted((w for w in weights if w.total > budget), key=lambda w: -w.total)
-    return [f"{w.page} is {w.total / 1e6:.2f} MB, over the {budget / 1e6:.2f} MB budget: {w.describe()}" for w in heavy]
-
-
-def print_report(output: str, pages: list[str], budget: int) -> None:
-    for line in report(Path(output), pages, budget):
+def print_report(output: str, pages: list[str], budget: int, sources: dict[str, str], base_url: str) -> None:
+    folder = Path(output)
+    weighed = sorted(set(pages) | set(index_pages_and_feeds(folder)))
+    for line in page_weight.report(folder, weighed, budget, sources, base_url, cell_numbers):
         LOGGER.warning(line)
 
 
@@ -88,18 +54,22 @@ class PageSizeReport(LateTask):
     def gen_tasks(self):
         self.site.scan_posts()
         output = self.site.config["OUTPUT_FOLDER"]
-        budget = int(self.site.config.get("PAGE_SIZE_BUDGET", DEFAULT_BUDGET))
+        budget = int(self.site.config.get("PAGE_SIZE_BUDGET", page_weight.DEFAULT_BUDGET))
         lang = self.site.config["DEFAULT_LANG"]
         published = [post for post in self.site.timeline if post.use_in_feeds or not post.is_post]
         pages = sorted({post.destination_path(lang, sep="/") for post in published} | {"index.html"})
         pages += ["rss.xml"] if self.site.config["GENERATE_RSS"] else []
+        # A post's page by its URL path, so index pages and feeds can name the posts that weigh most.
+        sources = {urlsplit(post.permalink(lang)).path: post.source_path for post in published}
+        base_url = self.site.config["BASE_URL"]
         yield self.group_task()
         yield {
             "basename": self.name,
             "name": output,
             "file_dep": [os.path.join(output, page) for page in pages],
-            "task_dep": ["create_bundles", "copy_assets"],  # pages are weighed with their CSS and JS
-            "actions": [(print_report, [output, pages, budget])],
-            "uptodate": [config_changed({"budget": budget, "pages": pages}, "page_size_report")],
+            # pages are weighed with their CSS and JS; index pages and feeds are the taxonomies' tasks
+            "task_dep": ["create_bundles", "copy_assets", "copy_files", "interactive_outputs", "render_taxonomies"],
+            "actions": [(print_report, [output, pages, budget, sources, base_url])],
+            "uptodate": [config_changed({"budget": budget, "pages": pages, "sources": sources}, self.name)],
             "verbosity": 2,
         }

@@ -1,0 +1,311 @@
+"""What a reader downloads for one page of the built site, and what to do when it is too much.
+
+The weight of an HTML page is its own bytes plus every file of the site it makes the browser
+fetch: images (`<img>`, `<picture>`/`<video>`/`<audio>` sources, posters, favicons),
+scripts, stylesheets (and the fonts and images their `url()`s name), and frames, with what
+they load in turn; each file once, lazy images included (a reader who scrolls gets them).
+Sizes are the files' bytes as written, **uncompressed**: a host that gzips sends less (the
+report gives that figure too), but a browser still parses and holds all of it, and many cheap
+hosts compress nothing. Not counted, because no file names them: what a script fetches when it
+runs (the maps plotly.js loads for a geo chart, pagefind's index on the search page) and
+anything from other sites (the site loads nothing from elsewhere).
+
+A feed (RSS, Atom) weighs its own bytes: that is what a feed reader fetches on every poll
+(the images of an item are fetched when it is read, one item at a time).
+
+An overweight page's line names what to do, biggest first, until the advice covers what
+the page is over by: for an index page or a feed, the posts whose teasers weigh most; for a
+post, the libraries it loads, the cells whose outputs are largest, its images.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from lxml import etree, html
+
+DEFAULT_BUDGET = 1_000_000  # bytes
+# Elements and the attributes whose URL the browser fetches with the page.
+FETCHED = {
+    "img": ("src",),
+    "script": ("src",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src",),
+    "track": ("src",),
+    "input": ("src",),
+}
+FETCHED_LINKS = {"stylesheet", "icon", "preload", "modulepreload"}  # <link rel=...> that load something
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+?)["']?\s*\)""")
+DATA_URI = re.compile(r"""data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+""")
+FONTS = {".woff", ".woff2", ".ttf", ".otf", ".eot"}
+ATOM = "{http://www.w3.org/2005/Atom}"
+TEASER_ADVICE = "end its teaser sooner (<!-- TEASER_END --> in a markdown cell)"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file of the site that a page makes the browser fetch."""
+
+    path: Path
+    size: int
+    kind: str  # images, scripts, stylesheets, fonts, frames
+
+
+@dataclass
+class PageWeight:
+    """What a reader downloads for one page, and what it is made of."""
+
+    page: str
+    html: int  # the page's own bytes (a feed's XML)
+    inline_data: int = 0
+    files: list[Loaded] = field(default_factory=list)
+    # (bytes, what it is, what to do about it): the parts worth naming, heaviest first
+    parts: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.html + sum(loaded.size for loaded in self.files)
+
+    def by_kind(self) -> str:
+        """'HTML 0.13 MB (0.02 MB inline data), scripts 1.90 MB (largest embed.js, 1.88 MB), ...'."""
+        own = "XML" if self.page.endswith((".xml", ".atom", ".rss")) else "HTML"
+        pieces = [f"{own} {mb(self.html)}" + (f" ({mb(self.inline_data)} inline data)" if self.inline_data else "")]
+        kinds: dict[str, list[Loaded]] = {}
+        for loaded in self.files:
+            kinds.setdefault(loaded.kind, []).append(loaded)
+        for kind, files in sorted(kinds.items()):
+            largest = max(files, key=lambda loaded: loaded.size)
+            pieces.append(
+                f"{kind} {mb(sum(loaded.size for loaded in files))} (largest {largest.path.name}, {mb(largest.size)})"
+            )
+        return ", ".join(pieces)
+
+    def advice(self, budget: int) -> list[str]:
+        """The heaviest parts with what to do about each, until they cover what the page is over by."""
+        over, chosen = self.total - budget, []
+        for size, _what, todo in sorted(self.parts, key=lambda part: -part[0]):
+            chosen.append(todo)
+            over -= size
+            if over <= 0 or len(chosen) == 4:
+                break
+        return chosen
+
+
+def mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+def gzipped(data: bytes) -> int:
+    """The bytes a host that gzips (at the usual level 6) would send."""
+    return len(zlib.compress(data, 6)) + 18  # gzip's header and trailer around the deflate stream
+
+
+def local_file(output: Path, page: Path, link: str) -> Path | None:
+    """The file of the site `link` (on `page`) names, if it is one."""
+    parts = urlsplit(link.strip())
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    target = (output / path.lstrip("/")) if path.startswith("/") else (page.parent / path)
+    try:
+        target = target.resolve()
+    except (OSError, ValueError):
+        return None
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file() or not target.is_relative_to(output.resolve()):
+        return None
+    return target
+
+
+def kind_of(tag: str, path: Path) -> str:
+    if tag == "script":
+        return "scripts"
+    if tag in ("iframe", "frame", "embed", "object") and path.suffix in (".html", ".htm"):
+        return "frames"
+    if tag == "link" and path.suffix == ".css":
+        return "stylesheets"
+    return "fonts" if path.suffix.lower() in FONTS else "images"
+
+
+def fetched(output: Path, page: Path, document: html.HtmlElement) -> list[tuple[str, Path]]:
+    """(element, file) for each local file the document makes the browser fetch, in document order."""
+    found = []
+    for element in document.iter(etree.Element):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        links = [element.get(name) for name in FETCHED.get(tag, ())]
+        if tag == "link" and FETCHED_LINKS & set((element.get("rel") or "").lower().split()):
+            links.append(element.get("href"))
+        if tag == "style" and element.text:
+            links += CSS_URL.findall(element.text)
+        for link in links:
+            target = local_file(output, page, link) if link else None
+            if target is not None:
+                found.append((tag, target))
+    return found
+
+
+def weigh(output: Path, page: Path) -> PageWeight:
+    """What a reader downloads for `page`, an HTML page or a feed in `output`."""
+    data = page.read_bytes()
+    if page.suffix in (".xml", ".atom", ".rss"):
+        return PageWeight(str(page.relative_to(output)), len(data))
+    text = data.decode("utf-8", errors="replace")
+    weight = PageWeight(str(page.relative_to(output)), len(data), sum(map(len, DATA_URI.findall(text))))
+    if not text.strip():
+        return weight
+    seen: set[Path] = {page.resolve()}
+    pending = fetched(output, page, html.document_fromstring(text))
+    while pending:
+        tag, target = pending.pop(0)
+        if target in seen:
+            continue
+        seen.add(target)
+        kind = kind_of(tag, target)
+        weight.files.append(Loaded(target, target.stat().st_size, kind))
+        if kind == "stylesheets":  # the fonts and images it names, relative to the stylesheet
+            sheet = target.read_text(encoding="utf-8", errors="replace")
+            pending += [
+                ("link", found) for link in CSS_URL.findall(sheet) if (found := local_file(output, target, link))
+            ]
+        elif kind == "frames":  # a page of its own, with what it loads
+            framed = target.read_text(encoding="utf-8", errors="replace")
+            if framed.strip():
+                pending += fetched(output, target, html.document_fromstring(framed))
+    return weight
+
+
+def entry_sources(sources: dict[str, str], base_url: str, page_url: str, link: str) -> str:
+    """The source file of the post an entry links to ('' if none is known)."""
+    url = urljoin(page_url, link.strip())
+    if base_url and url.startswith(base_url):
+        url = "/" + url[len(base_url) :].lstrip("/")
+    path = urlsplit(url).path
+    return sources.get(path) or sources.get(posixpath.join(path, "")) or ""
+
+
+def teaser_parts(
+    output: Path, page: Path, weight: PageWeight, sources: dict[str, str], base_url: str
+) -> list[tuple[int, str, str]]:
+    """(bytes, title, advice) for each post an index page or feed shows, with the images its teaser loads."""
+    relative = page.relative_to(output).as_posix()
+    page_url = "/" + relative
+    parts = []
+    if page.suffix in (".xml", ".atom", ".rss"):
+        root = etree.parse(str(page)).getroot()
+        for entry in [*root.iter("item"), *root.iter(f"{ATOM}entry")]:
+            title = entry.findtext("title") or entry.findtext(f"{ATOM}title") or "an entry"
+            link = entry.findtext("link") or next((e.get("href") for e in entry.iter(f"{ATOM}link")), "") or ""
+            parts.append((len(etree.tostring(entry)), title, entry_sources(sources, base_url, page_url, link)))
+    else:
+        document = html.document_fromstring(page.read_text(encoding="utf-8", errors="replace"))
+        sizes = {loaded.path: loaded.size for loaded in weight.files}
+        for article in document.iter("article"):
+            heading = article.find(".//a[@class='u-url']")
+            if heading is None:
+                continue
+            images = {target for _tag, target in fetched(output, page, article) if target in sizes}
+            size = len(html.tostring(article)) + sum(sizes[image] for image in images)
+            parts.append(
+                (
+                    size,
+                    heading.text_content().strip(),
+                    entry_sources(sources, base_url, page_url, heading.get("href") or ""),
+                )
+            )
+    return [
+        (size, title, f"{title!r} ({source or 'a post'}, {mb(size)} here): {TEASER_ADVICE}")
+        for size, title, source in parts
+    ]
+
+
+def post_parts(
+    output: Path, page: Path, weight: PageWeight, cell_numbers: dict[str, int]
+) -> list[tuple[int, str, str]]:
+    """(bytes, what, advice) for a post or page: the libraries and images it loads, its heaviest outputs."""
+    parts = []
+    images = [loaded for loaded in weight.files if loaded.kind == "images"]
+    for loaded in weight.files:
+        name = loaded.path.relative_to(output.resolve()).as_posix()
+        if loaded.kind in ("scripts", "stylesheets") and "notebook-outputs/" in name:
+            library = name.split("notebook-outputs/", 1)[1]
+            todo = f"the page loads {library} ({mb(loaded.size)}) for its interactive outputs"
+            parts.append((loaded.size, name, todo))
+        elif loaded.kind == "frames":
+            parts.append((loaded.size, name, f"the page frames {name} ({mb(loaded.size)})"))
+    if images:
+        size, largest = sum(image.size for image in images), max(images, key=lambda image: image.size)
+        todo = (
+            f"{len(images)} images weigh {mb(size)} (largest {largest.path.name}, {mb(largest.size)}): "
+            "save figures smaller (a lower dpi; JPEG for photographs)"
+        )
+        parts.append((size, "images", todo))
+    document = html.document_fromstring(page.read_text(encoding="utf-8", errors="replace"))
+    outputs = []
+    for cell in document.find_class("cell"):
+        shown = cell.find_class("output_wrapper")
+        size = sum(len(html.tostring(part)) for part in shown)
+        if size:
+            cell_id = (cell.get("id") or "").removeprefix("cell-id=")
+            outputs.append((size, f"cell {cell_numbers[cell_id]}" if cell_id in cell_numbers else f"cell id {cell_id}"))
+    outputs.sort(reverse=True)
+    if outputs:
+        size = sum(size for size, _ in outputs[:3])
+        named = ", ".join(f"{label} {mb(size)}" for size, label in outputs[:3])
+        parts.append((size, "outputs", f"long outputs: {named} (print less, or tag the cell remove-output)"))
+    if weight.inline_data:
+        parts.append((weight.inline_data, "inline data", f"{mb(weight.inline_data)} of base64 data inline in the HTML"))
+    return parts
+
+
+def report_line(weight: PageWeight, budget: int, output: Path) -> str:
+    """The warning for an overweight page: its weight, gzipped too, what it is made of, what to do."""
+    data = [(output / weight.page).read_bytes(), *(loaded.path.read_bytes() for loaded in weight.files)]
+    compressed = sum(gzipped(part) for part in data)
+    line = (
+        f"{weight.page} is {mb(weight.total)} uncompressed ({mb(compressed)} gzipped), "
+        f"over the {mb(budget)} budget: {weight.by_kind()}"
+    )
+    advice = weight.advice(budget)
+    return line + (f". To lighten it: {'; '.join(advice)}" if advice else "")
+
+
+def report(
+    output: Path,
+    pages: list[str],
+    budget: int,
+    sources: dict[str, str] | None = None,
+    base_url: str = "",
+    cell_numbers=None,
+) -> list[str]:
+    """One line per page over `budget`, heaviest first.
+
+    `sources` maps a post's URL path (`/posts/x/`) to its source file, so index pages and
+    feeds can name the posts that make them heavy; `cell_numbers(source)` gives a post's
+    {cell id: cell number}, so a line names cells as the build's warnings do.
+    """
+    sources = sources or {}
+    source_of_page = {posixpath.join(url.lstrip("/"), "index.html"): source for url, source in sources.items()}
+    weights = [weigh(output, output / page) for page in pages if (output / page).is_file()]
+    heavy = sorted((w for w in weights if w.total > budget), key=lambda w: -w.total)
+    lines = []
+    for weight in heavy:
+        page = output / weight.page
+        source = source_of_page.get(weight.page)
+        if source is None:  # an index page or a feed
+            weight.parts = teaser_parts(output, page, weight, sources, base_url)
+        else:
+            numbers = cell_numbers(source) if (cell_numbers and source) else {}
+            weight.parts = post_parts(output, page, weight, numbers)
+        lines.append(report_line(weight, budget, output))
+    return lines
