@@ -6,6 +6,12 @@ Python code more than C code, so shares, not seconds, are the reading). The last
 the same build timed without the profiler.
 
     .venv/bin/python benchmarks/profile_build.py [--posts 100] [--runs 1] [--write]
+
+With `--no-op` the profiled build is a no-op one, after a full build of the same posts (and
+its search index) untimed: the author's edit-build loop, where start-up, task generation and
+doit's up-to-date checks are what is left.
+
+    .venv/bin/python benchmarks/profile_build.py --no-op --posts 400 [--write]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from benchmarks.build_benchmark import clean, our_site  # noqa: E402
 from benchmarks.report import main_with_posts  # noqa: E402
+from blog_build.search_index import settle  # noqa: E402
 
 # (stage, file name ending, function names); a stage inside another is indented.
 STAGES = [
@@ -36,41 +43,70 @@ STAGES = [
     ("  of which teasers for index pages", "scan_posts/teasers.py", ("text",)),
     ("feeds (RSS, Atom)", "nikola/nikola.py", ("generic_rss_renderer", "atom_feed_renderer")),
     ("maths to MathML (plugins/mathml)", "mathml/mathml.py", ("mathml_filter",)),
-    ("search index (pagefind, a separate program)", "search_index/search_index.py", ("build_index",)),
+    ("search index: asking for it (pagefind runs after the build)", "blog_build/search_index.py", ("request",)),
+]
+CHECK = ("doit/dependency.py", "get_status")
+# The same for a no-op build. Imports happen inside the other stages too (a plugin's module
+# is imported while plugins load), so the shares add up to more than the whole.
+NO_OP_STAGES = [
+    ("importing modules (Nikola, doit, plugins, libraries)", "<frozen importlib._bootstrap>", ("_find_and_load",)),
+    ("loading plugins (Nikola's plugin manager)", "nikola/nikola.py", ("init_plugins",)),
+    ("scanning posts (plugins/scan_posts: models from cache/, Post objects)", "nikola/nikola.py", ("scan_posts",)),
+    ("task generation (every plugin's gen_tasks, scanning included)", "nikola/__main__.py", ("load_tasks",)),
+    ("  of which making each page task (generic_page_renderer)", "nikola/nikola.py", ("generic_page_renderer",)),
+    ("doit's up-to-date checks (every task)", "doit/dependency.py", ("get_status",)),
+    # (the last two: only what doit's check calls, as a function is called from elsewhere too)
+    ("  of which digests of each task's settings (Nikola's config_changed)", "nikola/utils.py", ("__call__",), CHECK),
+    ("  of which doit inspecting each uptodate callable (inspect.signature)", "inspect.py", ("signature",), CHECK),
 ]
 
 
-def stage_times(profile: Path) -> tuple[float, list[tuple[str, float]]]:
+def stage_times(profile: Path, stages: list[tuple]) -> tuple[float, list[tuple[str, float]]]:
     stats = pstats.Stats(str(profile)).stats
     total = max(cumulative for _, _, _, cumulative, _ in stats.values())
     found = []
-    for label, file_end, functions in STAGES:
-        seconds = sum(
-            entry[3] for (path, _, name), entry in stats.items() if path.endswith(file_end) and name in functions
-        )
-        found.append((label, seconds))
+    for label, file_end, functions, *called_from in stages:
+        entries = [entry for (path, _, name), entry in stats.items() if path.endswith(file_end) and name in functions]
+        if called_from:  # the cumulative time of the calls from that function only
+            caller_end, caller = called_from[0]
+            entries = [
+                timing
+                for entry in entries
+                for (path, _, name), timing in entry[4].items()
+                if path.endswith(caller_end) and name == caller
+            ]
+        found.append((label, sum(entry[3] for entry in entries)))
     return total, found
 
 
-def profile_build(count: int) -> str:
+def profile_build(count: int, no_op: bool = False) -> str:
+    build = [sys.executable, "-m", "nikola", "build", "-n", "0"]
     with tempfile.TemporaryDirectory(prefix=f"profile-build-{count}-") as temp:
-        site = our_site(Path(temp) / "site", count)
+        made = our_site(Path(temp) / "site", count)
+        site = made.folder
+        if no_op:
+            subprocess.run(build, cwd=site, check=True, capture_output=True)
+            settle(site / "cache")
         profile = Path(temp) / "build.prof"
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "nikola", "build", "-n", "0"]
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), *build[1:]]
         subprocess.run(command, cwd=site, check=True, capture_output=True)
-        total, stages = stage_times(profile)
-        clean(site)
+        settle(site / "cache")
+        total, stages = stage_times(profile, NO_OP_STAGES if no_op else STAGES)
+        if not no_op:
+            clean(made)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "nikola", "build", "-n", "0"], cwd=site, check=True, capture_output=True)
+        subprocess.run(build, cwd=site, check=True, capture_output=True)
         plain = time.perf_counter() - started
-    lines = [f"| stage ({count} posts, one process) | share of the build |", "|---|---|"]
-    lines += [f"| {label} | {seconds / total:.0%} |" for label, seconds in stages]
-    lines.append(f"| the whole build: {total:.1f} s profiled, {plain:.1f} s without the profiler | 100% |")
+        settle(site / "cache")
+    kind = "no-op build" if no_op else "build"
+    lines = [f"| stage ({count} posts, one process) | share of the {kind} | seconds profiled |", "|---|---|---|"]
+    lines += [f"| {label} | {seconds / total:.0%} | {seconds:.2f} |" for label, seconds in stages]
+    lines.append(f"| the whole {kind}: {total:.1f} s profiled, {plain:.1f} s without the profiler | 100% | |")
     return "\n".join(lines)
 
 
-def benchmark(counts: list[int], _runs: int) -> str:
-    return "\n\n".join(profile_build(count) for count in counts)
+def benchmark(counts: list[int], _runs: int, no_op: bool = False) -> str:
+    return "\n\n".join(profile_build(count, no_op) for count in counts)
 
 
 READING = """
@@ -84,5 +120,24 @@ converting each formula, and the search index) and the teasers are small.
 """
 
 
+NO_OP_READING = """
+How to read it: a no-op build renders nothing, so what is left is Nikola's start-up (imports
+and plugins), making the Post objects again, every plugin generating its tasks and doit
+checking each task. Seconds are the profiler's: Python code runs slower under cProfile than
+C code (imports, file reads), so compare shares within one row's kind of work.
+"""
+
+
 if __name__ == "__main__":
-    main_with_posts("Where a full build's time goes", "profile_build.py", __doc__, benchmark, READING, [100])
+    if "--no-op" in sys.argv:
+        sys.argv.remove("--no-op")
+        main_with_posts(
+            "Where a no-op build's time goes",
+            "profile_build.py --no-op",
+            __doc__,
+            lambda counts, runs: benchmark(counts, runs, no_op=True),
+            NO_OP_READING,
+            [400],
+        )
+    else:
+        main_with_posts("Where a full build's time goes", "profile_build.py", __doc__, benchmark, READING, [100])

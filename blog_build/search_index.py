@@ -1,22 +1,23 @@
 """The search index: pagefind indexes the pages after `nikola build` has returned.
 
 pagefind cannot add a page to an index it wrote before, so every index is made from all the
-searchable pages: at 400 posts about 0.6 s of a quiet machine's time (1 s of CPU on two
-cores), most of it pagefind parsing the pages and the rest building and writing the index;
-starting it costs 0.02 s. Feeding its indexing service text records kept per page instead
-(`add_custom_record`) skips only the parsing, and measured no faster: the service takes
-records one at a time (0.25 s for 400) where its command line parses on every core, and the
-building and writing (0.4-0.55 s) stay. So that one edited post does not wait for the other
-399 pages to be indexed again, the build only writes down what to index (a *job*: the pages,
-in CACHE/search_index/job.json) and starts a detached indexer (`python -m
-blog_build.search_index CACHE`). The indexer takes the lock, indexes into a new folder
-beside output/pagefind, puts it in place (so no fragment of an older index is left behind),
-records the files it wrote and marks the job done.
+searchable pages: at 400 posts 0.6 s on a quiet machine (1.05 s of CPU on two cores), about
+half of it parsing the pages and the rest building and writing the index; starting it costs
+0.02 s. Feeding its indexing service text records kept per page instead (`add_custom_record`)
+skips only the parsing, and measured no faster: the service takes requests one at a time
+(400 records 0.25 s) where its command line parses on every core, and building and writing
+(0.4-0.55 s) stay; the Python wrapper on PyPI also waits 0.1 s before reading each reply.
+So that one edited post does not wait for the other pages to be indexed again, the build
+only writes down what to index (a *job*: the pages, in CACHE/search_index/job.json) and
+starts a detached indexer (`python -m blog_build.search_index CACHE`). The indexer takes the
+lock, indexes into a new folder beside output/pagefind, puts it in place (so no fragment of
+an older index is left behind), records the files it wrote and marks the job done.
 
 Whatever needs the index the last build asked for calls `settle`: it waits for the lock and
 runs the job itself if no indexer has yet (which then finds nothing to do). Every Nikola
 command that loads tasks settles first (the next build, `nikola check`), and so does the
-deploy; a failed indexing is reported there, as one line.
+deploy; a failed indexing is reported there, as one line. The lock is `fcntl.flock`: POSIX
+systems only, as the rest of the build's tooling (make, the CI's Debian).
 """
 
 from __future__ import annotations
