@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +25,9 @@ from playwright.sync_api import Browser
 
 from blog_build import output_tree, search_index
 
-from conftest import ROOT, copy_site, nikola, tree_digest
+from conftest import NIKOLA, ROOT, copy_site, nikola, tree_digest
+from deploy_helpers import local_tree, remote_tree
+from ftp_server import PASSWORD, USER, start_server
 
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
 SHARED = "searchfixtureword"
@@ -173,3 +178,52 @@ def test_a_failed_index_is_one_line_at_the_next_build_which_indexes_again(small_
     assert "Traceback" not in result.stderr
     assert json.loads((state / "done.json").read_text())["error"] is None
     assert search(browser, small_site, ["welcome"])["welcome"] == ["/posts/welcome/"]
+
+
+def test_builds_run_back_to_back_end_with_the_last_ones_index(browser: Browser, small_site: Path) -> None:
+    """Each build starts while the last one's indexer may still run (nothing waits in between here)."""
+    add_post(small_site, "search-alpha")
+    notebook = small_site / "posts" / "search-alpha.ipynb"
+    words = ["quetzalmarigold", "firstedit", "secondedit", "thirdedit"]
+
+    def build() -> None:
+        result = subprocess.run([*NIKOLA, "build"], cwd=small_site, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+    build()
+    for before, after in zip(words, words[1:], strict=False):
+        notebook.write_text(notebook.read_text().replace(before, after))
+        build()
+    assert search_index.settle(small_site / "cache") is None
+    found = search(browser, small_site, words)
+    assert found == {word: ["/posts/search-alpha/"] if word == words[-1] else [] for word in words}
+
+
+def test_a_deploy_uploads_the_index_the_last_build_asked_for(small_site: Path, tmp_path: Path) -> None:
+    """A deploy right after a build waits for its index (here: a job no indexer has run yet)."""
+    nikola(small_site, "build")
+    page = small_site / "output" / "posts" / "welcome" / "index.html"
+    page.write_text(page.read_text().replace("</main>", "<p>pangolinvermouth</p></main>", 1))
+    state = small_site / "cache" / search_index.STATE
+    search_index.write_json(state / "job.json", {**json.loads((state / "job.json").read_text()), "id": "unindexed"})
+    server = start_server(tmp_path / "server", tls=True)
+    try:
+        env = {
+            **os.environ,
+            "FTP_HOST": "127.0.0.1",
+            "FTP_PORT": str(server.port),
+            "FTP_USER": USER,
+            "FTP_PASSWORD": PASSWORD,
+            "FTP_REMOTE_DIR": "/site",
+            "FTP_CAFILE": str(server.cafile),
+        }
+        deploy = subprocess.run(
+            [sys.executable, "-m", "plugins.ftp_deploy"], cwd=small_site, env=env, capture_output=True, text=True
+        )
+        assert deploy.returncode == 0, deploy.stderr
+        assert json.loads((state / "done.json").read_text()) == {"id": "unindexed", "error": None}
+        index = {path: data for path, data in local_tree(small_site / "output").items() if path.startswith("pagefind/")}
+        online = {path: data for path, data in remote_tree(server).items() if path.startswith("pagefind/")}
+        assert online == index and not any(path.startswith(".pagefind") for path in remote_tree(server))
+    finally:
+        server.stop()
