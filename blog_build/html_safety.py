@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -350,13 +351,40 @@ def clean_markdown_text(text: str, findings: Findings) -> str:
 
 
 def clean_markdown(text: str) -> tuple[str, Findings]:
-    """Markdown without scripts and off-site images, its code left alone (module docstring)."""
+    """Markdown without scripts and off-site images, its code left alone (module docstring).
+
+    Markdown and HTML are read by different parsers (nbconvert's Markdown renderer, then the
+    browser), and a tag can hide from the one that looks for it: in an unclosed comment, in
+    what looks like code but is not. So the HTML that nbconvert makes of the cleaned text is
+    checked; if it would still run a script, every `<` outside code is written as `&lt;`
+    (the tags show as text), and if even that runs one, the cell is shown as its source, in
+    a code block. An author's ordinary HTML never gets that far.
+    """
     findings = Findings()
     if not NEEDLES.search(text) and "](" not in text and "]:" not in text:
         return text, findings
+    cleaned = outside_code(text, lambda piece: clean_markdown_text(piece, findings))
+    if not NEEDLES.search(text) or renders_safely(cleaned):
+        return cleaned, findings
+    findings.scripts = max(findings.scripts, 1)
+    escaped = outside_code(cleaned, lambda piece: piece.replace("<", "&lt;"))
+    if renders_safely(escaped):
+        return escaped, findings
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return f"{fence}text\n{text}\n{fence}", findings
+
+
+def outside_code(text: str, change: Callable[[str], str]) -> str:
+    """`text` with `change` applied to what is not Markdown code (fenced blocks, inline code spans)."""
     pieces, start = [], 0
     for match in MARKDOWN_CODE.finditer(text):
-        pieces += [clean_markdown_text(text[start : match.start()], findings), match.group(0)]
+        pieces += [change(text[start : match.start()]), match.group(0)]
         start = match.end()
-    pieces.append(clean_markdown_text(text[start:], findings))
-    return "".join(pieces), findings
+    return "".join([*pieces, change(text[start:])])
+
+
+def renders_safely(markdown: str) -> bool:
+    """True when the HTML that nbconvert's Markdown renderer makes of `markdown` holds no script to remove."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return clean_html(markdown2html_mistune(markdown))[1].scripts == 0
