@@ -19,7 +19,7 @@ HTML outputs are parsed with lxml and written back only when something changed (
 serialisation is what the browser then reads, so a script cannot hide in a quirk of the
 parser). Markdown is not HTML: there only the tags concerned are found (by Python's HTML
 tokenizer, outside code spans and blocks) and rewritten in place, so the Markdown around
-them is untouched.
+them is untouched; then what nbconvert renders of the result is checked (clean_markdown).
 """
 
 from __future__ import annotations
