@@ -52,9 +52,15 @@ MEDIA = frozenset({"img", "video", "audio", "source", "track", "input"})
 EMBEDS = frozenset({"img", "iframe", "frame", "embed", "video", "audio", "object"})
 # A cheap test: HTML without any of these has nothing to clean (almost every output).
 NEEDLES = re.compile(
-    r"<\s*(script|iframe|frame|img|embed|object|video|audio|link|base|meta)\b|\bon[a-z]+\s*=|script\s*:|data\s*:"
+    r"<\s*(script|iframe|frame|img|embed|object|video|audio|link|base|meta)\b|\bon[a-z]+\s*=|script\s*:|data\s*:|url\("
+    r"|@import"
     r"|srcdoc|srcset|&#|&colon;|&tab;|&newline;",
     re.I,
+)
+# In CSS, what fetches from another host: an @import rule of a remote sheet, a remote url(...).
+REMOTE_URL = r"""(?:https?:)?//[^"')\s;]+"""
+REMOTE_CSS = re.compile(
+    rf"""@import\s+(?:url\(\s*)?["']?{REMOTE_URL}["']?\s*\)?[^;]*;?|url\(\s*["']?{REMOTE_URL}["']?\s*\)""", re.I
 )
 # What a browser ignores inside a URL's scheme: ASCII whitespace and control characters.
 IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")
@@ -66,6 +72,9 @@ MARKDOWN_SCRIPT_AUTOLINK = re.compile(r"<(?:javascript|vbscript):[^>\s]*>", re.I
 MARKDOWN_REMOTE_IMAGE = re.compile(
     r"""!\[([^\]]*)\]\(\s*<?((?:https?:)?//[^\s)>]+)>?(?:\s+["']([^"']*)["'])?\s*\)""", re.I
 )
+# A reference-style Markdown image, `![alt][label]`, `![label][]` or `![label]`, and a link definition.
+MARKDOWN_REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\](?:\[([^\]]*)\])?(?![(\[])")
+MARKDOWN_DEFINITION = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
 # Markdown code (fenced blocks, indented code is rare in notebooks, inline spans): left alone.
 MARKDOWN_CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)
 
@@ -205,11 +214,21 @@ def clean_tree(root: lxml_html.HtmlElement, findings: Findings) -> bool:
             changed = True
             continue
         kept = cleaned_attributes(tag, attributes, findings)
+        if kept.get("style") and REMOTE_CSS.search(kept["style"]):
+            kept["style"] = local_css(kept["style"])
         if kept != attributes:
             element.attrib.clear()
             element.attrib.update(kept)
             changed = True
+        if tag == "style" and element.text and REMOTE_CSS.search(element.text):
+            element.text = local_css(element.text)
+            changed = True
     return changed
+
+
+def local_css(css: str) -> str:
+    """CSS without what it would fetch from another host: `@import` rules dropped, `url(...)` made `none`."""
+    return REMOTE_CSS.sub(lambda match: "" if match.group(0).startswith("@") else "none", css)
 
 
 def clean_html(markup: str) -> tuple[str, Findings]:
@@ -364,6 +383,18 @@ def clean_markdown(text: str) -> tuple[str, Findings]:
     if not NEEDLES.search(text) and "](" not in text and "]:" not in text:
         return text, findings
     cleaned = outside_code(text, lambda piece: clean_markdown_text(piece, findings))
+    remote = {label_key(label): url for label, url in MARKDOWN_DEFINITION.findall(cleaned) if is_remote(url)}
+    if remote:
+
+        def as_link(match: re.Match) -> str:
+            alt, label = match.group(1), match.group(2)
+            url = remote.get(label_key(label or alt))
+            if url is None:
+                return match.group(0)
+            findings.remote.append(url)
+            return match.group(0)[1:]  # the same reference without its "!": a link to the image
+
+        cleaned = outside_code(cleaned, lambda piece: MARKDOWN_REFERENCE_IMAGE.sub(as_link, piece))
     if not NEEDLES.search(text) or renders_safely(cleaned):
         return cleaned, findings
     findings.scripts = max(findings.scripts, 1)
@@ -372,6 +403,11 @@ def clean_markdown(text: str) -> tuple[str, Findings]:
         return escaped, findings
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
     return f"{fence}text\n{text}\n{fence}", findings
+
+
+def label_key(label: str) -> str:
+    """A link label as Markdown matches it: case and runs of white space do not count."""
+    return " ".join(label.split()).casefold()
 
 
 def outside_code(text: str, change: Callable[[str], str]) -> str:

@@ -299,7 +299,8 @@ def test_images_and_frames_from_other_hosts_become_links_named_in_one_warning_pe
     warnings = prepare(notebook, ALL).warnings("posts/remote-embeds.ipynb")
     assert warnings == [
         "posts/remote-embeds.ipynb: cell 1: images or frames from other sites shown as links"
-        " (http://example.com/photo.jpg, https://example.org/logo.png); pages load nothing from elsewhere",
+        " (http://example.com/photo.jpg, https://example.org/logo.png, https://example.net/diagram.svg);"
+        " pages load nothing from elsewhere",
         "posts/remote-embeds.ipynb: cell 2: images or frames from other sites shown as links"
         " (https://plot.ly/~someone/24); pages load nothing from elsewhere",
         "posts/remote-embeds.ipynb: cell 3: images or frames from other sites shown as links"
@@ -308,9 +309,12 @@ def test_images_and_frames_from_other_hosts_become_links_named_in_one_warning_pe
     markdown = notebook["cells"][0]["source"]
     assert "[Remote logo](https://example.org/logo.png)" in markdown
     assert '<a href="http://example.com/photo.jpg">Remote photo</a>' in markdown
+    assert "by reference [Diagram][diagram]." in markdown  # a link to the image, through the same definition
     assert shown(notebook, 2)[0]["text/html"] == '<a href="https://plot.ly/~someone/24">https://plot.ly/~someone/24</a>'
     flags = shown(notebook, 3)[0]["text/html"]  # an image inside a link: its alt, in the link
     assert '<a href="https://flags.example/aw"><span>Flag of Aruba</span></a>' in flags and "<link" not in flags
+    # Stylesheets fetch nothing from elsewhere either: the rule and the declaration stay, the address goes.
+    assert "@import" not in flags and "td {font-family: Lato}" in flags and 'style="background: none repeat"' in flags
     local = html.fragment_fromstring(shown(notebook, 4)[0]["text/html"])
     assert local.get("src") == "chart.html" and local.get("title") == "Embedded page chart.html"
 
