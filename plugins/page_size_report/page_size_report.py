@@ -62,13 +62,17 @@ class PageSizeReport(LateTask):
         # A post's page by its URL path, so index pages and feeds can name the posts that weigh most.
         sources = {urlsplit(post.permalink(lang)).path: post.source_path for post in published}
         base_url = self.site.config["BASE_URL"]
+        # pages are weighed with the CSS, JS and libraries they load; index pages and feeds are
+        # the taxonomies' tasks (the libraries' task only when its plugin is on)
+        before = ["create_bundles", "copy_assets", "copy_files", "render_taxonomies"]
+        if self.site.plugin_manager.get_plugin_by_name("interactive_outputs", "Task"):
+            before.append("interactive_outputs")
         yield self.group_task()
         yield {
             "basename": self.name,
             "name": output,
             "file_dep": [os.path.join(output, page) for page in pages],
-            # pages are weighed with their CSS and JS; index pages and feeds are the taxonomies' tasks
-            "task_dep": ["create_bundles", "copy_assets", "copy_files", "interactive_outputs", "render_taxonomies"],
+            "task_dep": before,
             "actions": [(print_report, [output, pages, budget, sources, base_url])],
             "uptodate": [config_changed({"budget": budget, "pages": pages, "sources": sources}, self.name)],
             "verbosity": 2,
