@@ -48,6 +48,11 @@ RUNNABLE_SCRIPT_TYPES = frozenset(
 # Elements that show another document (which may run its own scripts), and elements whose data: URL is only media.
 FRAMES = frozenset({"iframe", "frame", "object", "embed"})
 MEDIA = frozenset({"img", "video", "audio", "source", "track", "input"})
+# What a data: URL may be that a browser would open as a page, with its scripts (old browsers did so for links).
+DOCUMENT_TYPES = frozenset(
+    {"", "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/javascript",
+     "application/javascript"}
+)  # fmt: skip
 # Elements that fetch what their `src` (`data` for <object>) names as soon as the page loads.
 EMBEDS = frozenset({"img", "iframe", "frame", "embed", "video", "audio", "object"})
 # A cheap test: HTML without any of these has nothing to clean (almost every output).
@@ -111,11 +116,12 @@ def scheme(url: str) -> str:
 
 def runs_script(url: str, tag: str = "") -> bool:
     """True for a URL that runs code when followed or loaded on the element `tag`: javascript:,
-    vbscript:, a data: URL in a frame (a page of its own) or in a link, unless it is an image's."""
+    vbscript:, any data: URL in a frame (a page of its own), a data: URL of a document type
+    elsewhere. A data: file to download (`<a href="data:text/csv;...">`) or media stays."""
     kind = scheme(url)
     if kind == "data":
-        image = IGNORED_IN_SCHEME.sub("", url)[5:].lower().startswith("image/")
-        return tag in FRAMES or (tag not in MEDIA and not image)
+        media = IGNORED_IN_SCHEME.sub("", url)[5:].split(",")[0].split(";")[0].lower()
+        return tag in FRAMES or (tag not in MEDIA and media in DOCUMENT_TYPES)
     return kind in ("javascript", "vbscript")
 
 

@@ -83,7 +83,8 @@ def shown(notebook: dict, cell: int) -> list[dict]:
         ('<script type="application/json">{"a": 1}</script>', None, 0),
         ('<script type="application/vnd.jupyter.widget-view+json">{}</script>', None, 0),
         ('<script type="application/vnd.jupyter-embedded-widgets">[{}]</script>', None, 0),
-        # Media may be inline (an animation saved as a data: video).
+        # Media may be inline (an animation saved as a data: video), and so may a file to download.
+        ('<a download="data.csv" href="data:text/csv;base64,YSxiCjEsMgo=">data.csv</a>', None, 0),
         ('<video controls src="data:video/x-m4v;base64,AAAAIGZ0eXA="></video>', None, 0),
         # Kept byte for byte: a styled pandas table, a Styler's CSS, SVG, inline images.
         ('<style>#T_1 td {color: red}</style><table id="T_1"><tr><td style="color: red">1</td></tr></table>', None, 0),
