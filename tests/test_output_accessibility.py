@@ -31,8 +31,8 @@ def model(name: str, module: tuple[str, str], **state) -> dict:
 
 def widgets_7() -> dict:
     """A Play widget (icon-only buttons), a colour picker, a text box and two untitled tabs: names ipywidgets omits."""
-    models = {f"l{n}": model("LayoutModel", BASE) for n in range(6)}
-    models |= {f"d{n}": model("DescriptionStyleModel", CONTROLS) for n in range(3)}
+    models = {f"l{n}": model("LayoutModel", BASE) for n in range(9)}
+    models |= {f"d{n}": model("DescriptionStyleModel", CONTROLS) for n in range(4)}
     models |= {
         "play": model("PlayModel", CONTROLS, layout="IPY_MODEL_l0", style="IPY_MODEL_d0", max=10),
         "colour": model("ColorPickerModel", CONTROLS, layout="IPY_MODEL_l1", style="IPY_MODEL_d1", value="#1f5f8b"),
@@ -40,7 +40,12 @@ def widgets_7() -> dict:
         "label": model("LabelModel", CONTROLS, layout="IPY_MODEL_l3", value="first"),
         "label2": model("LabelModel", CONTROLS, layout="IPY_MODEL_l4", value="second"),
         "tabs": model("TabModel", CONTROLS, layout="IPY_MODEL_l5", children=["IPY_MODEL_label", "IPY_MODEL_label2"]),
-    }
+        "label3": model("LabelModel", CONTROLS, layout="IPY_MODEL_l6", value="inside"),
+        "accordion": model("AccordionModel", CONTROLS, layout="IPY_MODEL_l7", children=["IPY_MODEL_label3"],
+                           _titles={"0": "Section"}, selected_index=None),
+        "toggle": model("ToggleButtonModel", CONTROLS, layout="IPY_MODEL_l8", style="IPY_MODEL_d3", value=True,
+                        description="Pressed"),
+    }  # fmt: skip
     return {"version_major": 2, "version_minor": 0, "state": models}
 
 
@@ -93,7 +98,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = copy_site(tmp_path_factory.mktemp("widgets"), posts=("welcome",))
-    posts = {"widgets-seven": (widgets_7(), ["play", "colour", "text", "tabs"]),
+    posts = {"widgets-seven": (widgets_7(), ["play", "colour", "text", "tabs", "accordion", "toggle"]),
              "widgets-six": (widgets_6(), ["old-slider", "old-bar"]), "svg-chart": (None, ["chart"])}  # fmt: skip
     for day, (name, (state, views)) in enumerate(posts.items(), 1):
         (site / "posts" / f"{name}.ipynb").write_text(json.dumps(notebook(state, views)), encoding="utf-8")
@@ -138,7 +143,9 @@ def test_controls_ipywidgets_leaves_unnamed_get_names(browser: Browser, widget_s
     rules = {}
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        found = Axe().run(page, options={"runOnly": ["button-name", "label", "aria-tab-name", "image-alt"]})
+        found = Axe().run(
+            page, options={"runOnly": ["button-name", "label", "aria-tab-name", "image-alt", "color-contrast"]}
+        )
         rules[scheme] = [violation["id"] for violation in found.response["violations"]]
     assert rules == {"light": [], "dark": []} and problems == []
     page.close()
