@@ -24,7 +24,7 @@ from plugins.ftp_deploy.progress import Progress
 from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_settings
 from plugins.ftp_deploy.sync import deploy, make_plan, new_folders, verify
 
-from conftest import nikola
+from conftest import ROOT, nikola
 from deploy_helpers import ENV, leftovers, local_tree, remote_tree, start, write_site
 from ftp_server import PASSWORD, USER, FtpServer, start_server
 from proftpd_server import ProftpdServer
@@ -598,3 +598,13 @@ def test_unpublished_posts_own_their_folder_unless_a_published_page_shares_it() 
     withheld = Withheld(frozenset(["shared/index.html"]), ("posts/a",))
     assert "posts/a/plot.png" in withheld and "shared/index.html" in withheld
     assert "shared/other/index.html" not in withheld and "posts/ab/index.html" not in withheld
+
+
+def test_the_deploy_imports_nothing_of_the_build() -> None:
+    """The deploy reads output/ and the cache's records only: a build bug cannot reach the server's copy."""
+    code = (
+        "import sys, plugins.ftp_deploy.command, plugins.ftp_deploy.__main__\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('blog_build', 'nikola', 'nbconvert')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

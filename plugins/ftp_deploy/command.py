@@ -9,10 +9,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from blog_build.search_index import settle
-
 from .connection import DeployError
-from .local_site import load_unpublished
+from .local_site import load_unpublished, search_index_error
 from .progress import Progress
 from .settings import SettingsError, load_settings
 from .sync import Plan, deploy, verify
@@ -56,8 +54,7 @@ def run_deploy(
             logger.warning(note)
         if not check:
             refuse_secrets(Path(config.get("CACHE_FOLDER", "cache")))
-        # the build leaves its search index to an indexer that runs after it (blog_build/search_index.py)
-        index_failure = settle(Path(config.get("CACHE_FOLDER", "cache")))
+        index_failure = search_index_error(Path(config.get("CACHE_FOLDER", "cache")))
         if index_failure:
             raise DeployError(f"the search index is not up to date ({index_failure}): run `nikola build` again")
         if check and not repair:

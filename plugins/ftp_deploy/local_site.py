@@ -12,6 +12,8 @@ import datetime
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from .manifest import MANIFEST_NAME, NEW_MANIFEST_NAME
 from .server_lock import LOCK_NAME
 
 UNPUBLISHED_RECORD = "unpublished.json"
+# The build hands its search index to an indexer that runs after it returns (blog_build/search_index.py):
+# CACHE_FOLDER/search_index/job.json is what the last build asked for, done.json what was made of it.
+SEARCH_INDEX_STATE = "search_index"
 # Names at the top of the remote folder that belong to the deploy itself.
 RESERVED = {MANIFEST_NAME, NEW_MANIFEST_NAME, LOCK_NAME}
 
@@ -137,3 +142,26 @@ def load_unpublished(
                 "`nikola build` publishes it; until then it is left out"
             )
     return Unpublished(Withheld(frozenset(files), tuple(sorted(folders))), notes)
+
+
+def search_index_error(cache: Path) -> str | None:
+    """Wait until output/ holds the search index the last build asked for; what went wrong, if anything.
+
+    The deploy imports nothing of the build: when the last job is not done yet, it runs the
+    indexer's command itself, which waits for an indexer at work (a lock) or does the job.
+    """
+    state = cache / SEARCH_INDEX_STATE
+
+    def read(name: str) -> dict:
+        try:
+            return json.loads((state / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    job = read("job.json")
+    if not job or read("done.json").get("id") != job.get("id"):
+        subprocess.run([sys.executable, "-m", "blog_build.search_index", str(cache)], check=False)
+    done = read("done.json")
+    if job and done.get("id") != job.get("id"):
+        return "the indexer did not finish"
+    return done.get("error")
