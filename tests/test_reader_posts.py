@@ -219,6 +219,7 @@ def test_links_to_another_posts_notebook_lead_to_its_page(reader_site: Path) -> 
             "https://blog.example.org/posts/code-first/#The-end",
         ], feed
     assert page.xpath("//p[@class='nb-tools']//a[@download]/@href") == ["index.ipynb"], "its own stays a download"
+    assert not (output / "posts/opening-prose/code-first.ipynb").exists(), "no copy of the linked post's notebook"
 
 
 def test_a_renamed_post_is_linked_by_its_new_address_after_an_incremental_build(tmp_path: Path) -> None:

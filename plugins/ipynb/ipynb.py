@@ -125,7 +125,7 @@ class CompileIPynb(PageCompiler):
         for text_file in self.text_outputs(notebook, url):
             makedirs(str(folder))
             write_if_changed(folder / text_file.name, text_file.text)
-        references.copy_referenced_files(model.references, Path(post.source_path).parent, folder)
+        references.copy_referenced_files(files_referred_to(post, model), Path(post.source_path).parent, folder)
         repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
         header = rendering.tools_bar(notebook, post.source_link(lang), post.source_path, repository)
         html = rendering.notebook_to_html(
@@ -169,7 +169,7 @@ class CompileIPynb(PageCompiler):
         model = self.rendered_model(post)
         folder, _url = self.image_location(post, lang)
         paths = [folder / name for name in model.images]
-        paths += references.targets(model.references, Path(post.source_path).parent, folder)
+        paths += references.targets(files_referred_to(post, model), Path(post.source_path).parent, folder)
         paths += [folder / name for name in self.long_output_files(model)]
         return [str(path) for path in paths]
 
@@ -230,3 +230,14 @@ class CompileIPynb(PageCompiler):
         makedirs(os.path.dirname(path))
         with open(path, "w", encoding="utf-8") as stream:
             nbformat.write(notebook, stream, version=4)
+
+
+def files_referred_to(post, model) -> list[tuple[int, str]]:
+    """The model's references but those to another post's source: a link to that post's page, not a copy."""
+    linked = getattr(post, "linked_posts", {})  # by normalised source path (plugins/scan_posts)
+    if not linked:
+        return model.references
+    own = posixpath.dirname(posixpath.normpath(post.source_path))
+    return [
+        (cell, path) for cell, path in model.references if posixpath.normpath(posixpath.join(own, path)) not in linked
+    ]
