@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from blog_build import html_safety
 from blog_build.images import text_of
 
 LABEL = r"(?:fig|eq)-[A-Za-z0-9_-]+"
@@ -66,6 +67,9 @@ def number(notebook: dict, source: str, warnings: list[str]) -> None:
             metadata = cell.setdefault("metadata", {})
             label = str(metadata.get("label") or options.get("label") or "")
             caption = str(metadata.get("caption") or metadata.get("fig-cap") or options.get("fig-cap") or "")
+            caption, found = html_safety.clean_markdown(caption)  # Markdown on the page, like a markdown cell
+            if found.scripts or found.remote:
+                warnings.append(f"{source}: cell {cell_number}: scripts or off-site images removed from its caption")
             if not label.startswith("fig-"):
                 if label:
                     warnings.append(

@@ -429,4 +429,10 @@ def renders_safely(markdown: str) -> bool:
     """True when the HTML that nbconvert's Markdown renderer makes of `markdown` holds no script to remove."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    return clean_html(markdown2html_mistune(markdown))[1].scripts == 0
+    # nbconvert's renderer stops on `![x](attachment:NAME)` without the cell's attachments, which the
+    # model turns into image files only after cleaning; where an image points does not decide a script.
+    try:
+        rendered = markdown2html_mistune(markdown.replace("attachment:", "attachment-file:"))
+    except Exception:  # a renderer failure is no proof of safety: the caller falls back to a code block
+        return False
+    return clean_html(rendered)[1].scripts == 0

@@ -48,6 +48,8 @@ ATTACHED_HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc=["']attachment:([^"']+)["
 INLINE_IMAGE = re.compile(
     r"""<img\b[^>]*?\bsrc\s*=\s*(["'])data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]+)\1[^>]*>""", re.I
 )
+# An HTML <img> with no alt attribute at all: a screen reader reads out its file name.
+IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt\s*=)", re.I)
 IMAGE_FILE = "nb-image-file:"  # an image file beside the post, until point_images knows the post's URL
 # An alt text that is only a file name (`image.png`, what Jupyter names a pasted image) describes nothing.
 FILE_NAME_ALT = re.compile(r"[\w. -]*\.(png|jpe?g|gif|svg|webp|bmp)", re.I)
@@ -465,7 +467,8 @@ def attachment_img(file: str, size: list | None, alt: str, title: str | None, nu
 
 
 def extract_inline_images(notebook: dict, source: str, store: ImageStore, warnings: list[str]) -> list[str]:
-    """Base64 `<img>`s in HTML outputs and markdown cells as image files, with size, lazy loading and an alt.
+    """Base64 `<img>`s in HTML outputs and markdown cells as image files, with size, lazy loading and an alt;
+    any other `<img>` there without an alt attribute gets one naming the cell.
 
     They are a page's weight twice over (base64, and again in every index page and feed that
     shows the cell), and old widget snapshots have no alt at all.
@@ -491,12 +494,15 @@ def extract_inline_images(notebook: dict, source: str, store: ImageStore, warnin
                 extra += f' alt="Image in {where} {number}"'
             return tag[:4] + extra + tag[4:]
 
-        if cell["cell_type"] in ("markdown", "raw") and "data:image/" in cell["source"]:
-            cell["source"] = outside_code(cell["source"], lambda text, to_file=to_file: INLINE_IMAGE.sub(to_file, text))
+        def named(text: str, to_file=to_file, alt: str = f'<img alt="Image in {where} {number}"') -> str:
+            return IMAGE_WITHOUT_ALT.sub(alt, INLINE_IMAGE.sub(to_file, text) if "data:image/" in text else text)
+
+        if cell["cell_type"] == "markdown" and "<img" in cell["source"].lower():
+            cell["source"] = outside_code(cell["source"], named)
         for output in cell.get("outputs", []):
             html = output.get("data", {}).get("text/html")
-            if isinstance(html, str) and "data:image/" in html:
-                output["data"]["text/html"] = INLINE_IMAGE.sub(to_file, html)
+            if isinstance(html, str) and "<img" in html.lower():
+                output["data"]["text/html"] = named(html)
     return names
 
 

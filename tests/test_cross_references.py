@@ -83,3 +83,10 @@ def test_the_blog_post_shows_a_numbered_figure_and_equation(built_site: Path) ->
     equation = page.xpath("//div[@class='nb-equation'][@id='eq-golden']")[0]
     assert equation.xpath("math") and equation.xpath("string(span[@class='nb-equation-number'])") == "(1)"
     assert page.xpath("//a[@href='#eq-golden']/text()") == ["Equation (1)"]
+
+
+def test_a_caption_runs_no_script() -> None:
+    notebook, warnings = numbered(code("plot()", label="fig-x", caption="Tides <img src=x onerror=alert(1)>"))
+    caption = notebook["cells"][0]["metadata"]["nb_figure"]["caption"]
+    assert "onerror" not in caption and "Tides" in caption
+    assert warnings == ["posts/x.ipynb: cell 1: scripts or off-site images removed from its caption"]

@@ -412,3 +412,20 @@ def test_ipywidgets_5_state_without_values_is_named_for_what_it_is(tmp_path: Pat
     found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": widgets}))
     assert "widgets" not in found.notebook["metadata"]
     assert len(found.warnings) == 1 and "ipywidgets 5's, which keeps no widget values" in found.warnings[0]
+
+
+def test_html_images_without_an_alt_are_named_after_their_cell(tmp_path: Path) -> None:
+    header = markdown('<a href="https://bokeh.org"><img src="logo.png"></a> <img alt="" src="rule.png"> `<img src=c>`')
+    found = model_of(tmp_path, v4([header]))
+    source = found.notebook["cells"][0]["source"]
+    assert '<img alt="Image in markdown cell 1" src="logo.png">' in source
+    assert '<img alt="" src="rule.png">' in source and "`<img src=c>`" in source
+
+
+def test_a_cell_with_html_and_a_pasted_image_is_cleaned_and_shown(tmp_path: Path) -> None:
+    text = '<img alt="Logo" src="logo.png"> Look: ![sketch](attachment:s.png)'
+    found = model_of(tmp_path, v4([markdown(text, attachments={"s.png": {"image/png": small_png()}})]))
+    source = found.notebook["cells"][0]["source"]
+    assert found.warnings == [] and source.startswith(
+        '<img alt="Logo" src="logo.png"> Look: <img src="attachment-file:'
+    )
