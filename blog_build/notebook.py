@@ -46,8 +46,11 @@ ATTACHED_IMAGE = re.compile(r"""!\[([^\]]*)\]\(\s*<?attachment:([^\s)>]+)>?(?:\s
 ATTACHED_HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc=["']attachment:([^"']+)["'][^>]*>""", re.I)
 # An <img> whose image is inline base64 (widget snapshots, pasted HTML, some libraries' outputs).
 INLINE_IMAGE = re.compile(
-    r"""<img\b[^>]*?\bsrc\s*=\s*(["'])data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]+)\1[^>]*>""", re.I
-)
+    r"""<img\b[^>]*?\bsrc\s*=\s*(?:(?P<quote>["'])(?P<url>data:(?P<mime>image/(?:png|jpeg|gif));base64,"""
+    r"""(?P<data>[A-Za-z0-9+/=\s]+))(?P=quote)"""
+    r"""|(?P<bare>data:(?P<bare_mime>image/(?:png|jpeg|gif));base64,(?P<bare_data>[A-Za-z0-9+/=]+)))[^>]*>""",
+    re.I,
+)  # the src quoted (base64 may then hold line breaks) or, as ipywidgets 5's snapshots have it, not
 # An HTML <img> with no alt attribute at all: a screen reader reads out its file name.
 IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt\s*=)", re.I)
 IMAGE_FILE = "nb-image-file:"  # an image file beside the post, until point_images knows the post's URL
@@ -306,9 +309,12 @@ def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None
 
 
 # ipywidgets 6 (2017) saved its models as module "jupyter-js-widgets" ~2.0, state format 1; ipywidgets 7
-# split that module into these two, whose 1.x releases the site's widget manager still draws.
+# split that module into controls and these two, whose 1.x releases the site's widget manager still draws.
 WIDGETS_6_MODULE = "jupyter-js-widgets"
-WIDGETS_7_MODULES = {"LayoutModel": ("@jupyter-widgets/base", "1.2.0")}
+WIDGETS_7_MODULES = {
+    "LayoutModel": ("@jupyter-widgets/base", "1.2.0"),
+    "OutputModel": ("@jupyter-widgets/output", "1.0.0"),
+}
 WIDGETS_7_CONTROLS = ("@jupyter-widgets/controls", "1.5.0")
 
 
@@ -478,15 +484,17 @@ def extract_inline_images(notebook: dict, source: str, store: ImageStore, warnin
         where = "markdown cell" if cell["cell_type"] == "markdown" else "code cell"
 
         def to_file(match: re.Match, number: int = number, where: str = where) -> str:
-            tag, mime, payload = match.group(0), match.group(2).lower(), match.group(3)
+            url = "bare" if match.group("bare") is not None else "url"  # the data: URL, quoted or not
+            tag, mime = match.group(0), match.group(f"{url}_mime" if url == "bare" else "mime").lower()
+            payload = match.group("bare_data" if url == "bare" else "data")
             try:
                 image = store.checked(mime, "".join(payload.split()))
             except ImageError as error:
                 warnings.append(f"{source}: cell {number}: an inline {mime} image: {error}; a placeholder is shown")
                 return INLINE_PLACEHOLDER.format(what="An image", why=f"its {mime} data is damaged")
             names.append(image.name)
-            before = tag[: match.start(2) - match.start() - len("data:")]
-            tag = f"{before}{IMAGE_FILE}{image.name}{tag[match.end(3) - match.start() :]}"
+            start, end = match.start(url) - match.start(), match.end(url) - match.start()
+            tag = f"{tag[:start]}{IMAGE_FILE}{image.name}{tag[end:]}"
             extra = "" if re.search(r"\bloading=", tag, re.I) else ' loading="lazy" decoding="async"'
             if image.width and not re.search(r"\b(width|height)=", tag, re.I):
                 extra += f' width="{image.width}" height="{image.height}"'

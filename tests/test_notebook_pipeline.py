@@ -378,9 +378,12 @@ def test_inline_base64_images_become_files_with_size_and_alt(tmp_path: Path) -> 
     code = {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": 1, "source": "w", "outputs": [output]}
     pasted = markdown(f"Drawn: <img alt='A teal box' src='data:image/png;base64,{small_png(4, 4)}'>")
     damaged = markdown('<img src="data:image/png;base64,AAAA">')
-    found = model_of(tmp_path, v4([code, pasted, damaged]))
+    bare = markdown(f"<img src=data:image/png;base64,{small_png(3, 3)} width=3>")  # ipywidgets 5 snapshots
+    found = model_of(tmp_path, v4([code, pasted, damaged, bare]))
     html = found.notebook["cells"][0]["outputs"][0]["data"]["text/html"]
-    assert "data:" not in html and len(found.images) == 2
+    assert "data:" not in html and len(found.images) == 3
+    snapshot = found.notebook["cells"][3]["source"]
+    assert snapshot.startswith('<img loading="lazy" decoding="async" alt="Image in markdown cell 4" src=nb-image-file:')
     assert 'width="8" height="6" alt="Image in code cell 1" src="nb-image-file:' in html
     assert "alt='A teal box'" in found.notebook["cells"][1]["source"]
     assert "could not be shown" in found.notebook["cells"][2]["source"]
@@ -395,6 +398,7 @@ def test_ipywidgets_6_state_is_read_as_ipywidgets_7_state(tmp_path: Path) -> Non
         "l1": {"model_name": "LayoutModel", "model_module": old, "model_module_version": "~2.0.30", "state": {}},
         "p1": {"model_name": "ProgressModel", "model_module": old, "model_module_version": "~2.0.30",
                "state": {"value": 7.5, "max": 10}},
+        "o1": {"model_name": "OutputModel", "model_module": old, "model_module_version": "~2.0.30", "state": {}},
     }  # fmt: skip
     mime = "application/vnd.jupyter.widget-state+json"
     state = {"version_major": 1, "version_minor": 0, "state": models}
@@ -405,6 +409,7 @@ def test_ipywidgets_6_state_is_read_as_ipywidgets_7_state(tmp_path: Path) -> Non
     assert saved["state"]["s1"]["state"] == {"layout": "IPY_MODEL_l1", "value": 7}
     assert saved["state"]["l1"]["model_module"] == "@jupyter-widgets/base"
     assert saved["state"]["p1"]["model_name"] == "FloatProgressModel"
+    assert saved["state"]["o1"]["model_module"] == "@jupyter-widgets/output"
 
 
 def test_ipywidgets_5_state_without_values_is_named_for_what_it_is(tmp_path: Path) -> None:
