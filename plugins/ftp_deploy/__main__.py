@@ -12,7 +12,8 @@ import runpy
 import sys
 from pathlib import Path
 
-from plugins.ftp_deploy.command import OPTIONS, PURPOSE, run_deploy
+from plugins.ftp_deploy.command import run_deploy
+from plugins.ftp_deploy.options import OPTIONS, PURPOSE
 
 
 def main(argv: list[str] | None = None) -> int:

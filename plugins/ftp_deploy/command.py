@@ -16,16 +16,6 @@ from .settings import SettingsError, load_settings
 from .sync import Plan, deploy, verify
 
 PUBLISH_CHECK = "publish_check.json"  # written by the build (plugins/scan_posts): secrets found in posts
-USAGE = "[--dry-run | --verify [--repair]] [--force] [--break-lock]"
-PURPOSE = "upload output/ to the FTP(S) server named in FTP_DEPLOY, sending only what changed"
-# (option, help) for each command-line switch.
-OPTIONS = (
-    ("dry-run", "print exactly what a deploy would upload and delete, and change nothing"),
-    ("verify", "download everything and report each file that differs from output/"),
-    ("repair", "with --verify: re-send what differs and rebuild a damaged manifest"),
-    ("force", "allow a deploy that deletes most of the site"),
-    ("break-lock", "take over the server's lock left by a deploy that crashed"),
-)
 
 
 def run_deploy(

@@ -1,7 +1,8 @@
 """`nikola ftp_deploy`: upload output/ to an FTP(S) server, sending only what changed.
 
 The work is done by plain functions in this folder (settings, connection, sync,
-progress, command); this module only hands Nikola's configuration and options to them.
+progress, command); this module only hands Nikola's configuration and options to them,
+and imports them only when the command runs (options.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from nikola.plugin_categories import Command
 from nikola.utils import get_logger
 
-from plugins.ftp_deploy.command import OPTIONS, PURPOSE, USAGE, run_deploy
+from plugins.ftp_deploy.options import OPTIONS, PURPOSE, USAGE
 
 LOGGER = get_logger("ftp_deploy")
 
@@ -26,6 +27,8 @@ class CommandFtpDeploy(Command):
     ]
 
     def _execute(self, options: dict, args: list[str]) -> int:
+        from plugins.ftp_deploy.command import run_deploy  # only when deploying: every nikola run loads this module
+
         return run_deploy(
             self.site.config,
             LOGGER,
