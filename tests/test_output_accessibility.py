@@ -90,6 +90,18 @@ def notebook(state: dict | None, views: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": cells}
 
 
+# Colours an author set in a markdown cell for a white page: a header row on white, a blue link.
+COLOURED_HTML = (
+    '<table><tr style="border:none; background-color: #ffffff"><td><h2>Tutorial</h2></td></tr></table>\n\n'
+    '<p>See <a href="#top" style="color: rgb(0,0,255)">the start</a>.</p>'
+)
+
+
+def write_meta(site, name: str, day: int) -> None:
+    meta = f".. title: {name}\n.. slug: {name}\n.. date: 2026-11-0{day} 10:00:00 UTC\n"
+    (site / "posts" / f"{name}.meta").write_text(meta, encoding="utf-8")
+
+
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """No line per request in the test output."""
@@ -102,8 +114,11 @@ def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "widgets-six": (widgets_6(), ["old-slider", "old-bar"]), "svg-chart": (None, ["chart"])}  # fmt: skip
     for day, (name, (state, views)) in enumerate(posts.items(), 1):
         (site / "posts" / f"{name}.ipynb").write_text(json.dumps(notebook(state, views)), encoding="utf-8")
-        meta = f".. title: {name}\n.. slug: {name}\n.. date: 2026-11-0{day} 10:00:00 UTC\n"
-        (site / "posts" / f"{name}.meta").write_text(meta, encoding="utf-8")
+        write_meta(site, name, day)
+    coloured = notebook(None, [])
+    coloured["cells"][0]["source"] = COLOURED_HTML
+    (site / "posts" / "coloured-html.ipynb").write_text(json.dumps(coloured), encoding="utf-8")
+    write_meta(site, "coloured-html", 5)
     result = nikola(site, "build")
     assert "WARNING: Nikola: posts/widgets" not in result.stderr, result.stderr
     handler = functools.partial(Quiet, directory=str(site / "output"))
@@ -157,4 +172,15 @@ def test_svg_charts_are_one_named_figure_not_many_unnamed_images(browser: Browse
     assert page.locator(".nb-vega").get_attribute("aria-label")
     found = Axe().run(page, options={"runOnly": ["svg-img-alt", "role-img-alt"]})
     assert [violation["id"] for violation in found.response["violations"]] == [] and problems == []
+    page.close()
+
+
+def test_html_coloured_for_a_white_page_keeps_its_contrast_in_dark_mode(browser: Browser, widget_site: str) -> None:
+    page, problems = open_page(browser, f"{widget_site}/posts/coloured-html/")
+    rules = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found = Axe().run(page, options={"runOnly": ["color-contrast"]})
+        rules[scheme] = [node["target"] for violation in found.response["violations"] for node in violation["nodes"]]
+    assert rules == {"light": [], "dark": []} and problems == []
     page.close()
