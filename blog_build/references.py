@@ -7,6 +7,7 @@ each); the compiler copies those that exist, and the scanner names those that do
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -42,6 +43,43 @@ def references(notebook: dict) -> Iterator[tuple[int, str]]:
                     yield number, path
 
 
+# An image or frame the page would load: `![alt](path "title")`, `<img src="path">`, `<iframe src="path"></iframe>`.
+EMBED = re.compile(
+    r"""!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<target>[^)\s>]+)>?(?:\s+["'][^"']*["'])?\s*\)"""
+    r"""|<(?P<tag>img|iframe)\b[^>]*?\bsrc\s*=\s*["'](?P<src>[^"']+)["'][^>]*>(?:\s*</iframe\s*>)?""",
+    re.I,
+)
+ABSENT = '<span class="nb-unavailable">{what} could not be shown: {path} is not beside the notebook.</span>'
+
+
+def absent(found: list[tuple[int, str]], source_dir: Path) -> list[str]:
+    """The referenced paths that are not files beside the notebook, each once, sorted."""
+    return sorted({path for _number, path in found if not ((file := inside(source_dir, path)) and file.is_file())})
+
+
+def show_absent(page: dict, paths: set[str]) -> None:
+    """Images and frames of `paths` (absent files) as a note in the page, instead of a request that fails."""
+    from blog_build.cross_references import outside_code
+
+    def note(match: re.Match) -> str:
+        url = match.group("target") or match.group("src")
+        path = relative_path(url)
+        if path not in paths:
+            return match.group(0)
+        what = "This frame" if (match.group("tag") or "").lower() == "iframe" else "The image"
+        if match.group("alt"):
+            what = f"The image {match.group('alt')!r}"
+        return ABSENT.format(what=html.escape(what), path=html.escape(path))
+
+    for cell in page.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            cell["source"] = outside_code(cell["source"], lambda text: EMBED.sub(note, text))
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if isinstance(data.get("text/html"), str):
+                data["text/html"] = EMBED.sub(note, data["text/html"])
+
+
 def inside(folder: Path, path: str) -> Path | None:
     """`folder / path` if it stays inside `folder` (a notebook may not publish ../../secrets)."""
     try:
@@ -53,10 +91,11 @@ def inside(folder: Path, path: str) -> Path | None:
 
 def missing(found: list[tuple[int, str]], source_dir: Path, label: str) -> list[str]:
     """A warning for each referenced file that is not beside the notebook."""
+    gone = set(absent(found, source_dir))
     return [
         f"{label}: cell {number} refers to {path}, which is not beside the notebook"
         for number, path in found
-        if not ((file := inside(source_dir, path)) and file.is_file())
+        if path in gone
     ]
 
 

@@ -122,6 +122,7 @@ class CompileIPynb(PageCompiler):
         for name in model.images:
             site_pipeline(self.site).images.publish(name, folder)
         rendering.drop_repeated_title(notebook, post.title(lang))
+        references.show_absent(notebook, getattr(post, "absent_files", set()))  # set by plugins/scan_posts
         for text_file in self.text_outputs(notebook, url):
             makedirs(str(folder))
             write_if_changed(folder / text_file.name, text_file.text)

@@ -83,7 +83,27 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             if type(post) is Post:
                 post.__class__ = TeaserPost  # same data, a cheaper text() (teasers.py)
         self.link_posts(posts, notebooks)
+        self.note_absent_files(posts, notebooks)
         return posts
+
+    def note_absent_files(self, posts: list[Post], notebooks: pipeline.Pipeline) -> None:
+        """Tell each notebook post which files it shows that are not beside it (the compiler shows a note).
+
+        Whether a file is there is no part of the notebook's model, so the post's page depends on
+        a small file in the cache naming them, rewritten only when that changes: a file that
+        appears (or goes) re-renders the page.
+        """
+        folder = Path(self.site.config["CACHE_FOLDER"], "absent_files")
+        for post in posts:
+            model = notebooks.rendered_models.get(post.source_path)
+            if model is None:
+                continue
+            gone = references.absent(model.references, Path(post.source_path).parent)
+            record = folder / f"{hashlib.sha256(post.source_path.encode()).hexdigest()[:20]}.json"
+            if gone or record.exists():
+                post.absent_files = set(gone)
+                folder.mkdir(parents=True, exist_ok=True)
+                post.add_dependency(str(write_if_changed(record, json.dumps(gone))), add="fragment")
 
     def link_posts(self, posts: list[Post], notebooks: pipeline.Pipeline) -> None:
         """Tell each notebook post which posts its notebook links to by their source (teasers.py).
