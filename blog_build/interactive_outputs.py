@@ -32,6 +32,9 @@ from urllib.parse import urlsplit
 from blog_build import html_safety, libraries
 
 PLOTLY = "application/vnd.plotly.v1+json"
+# What Bokeh 3's notebook `show` saves beside the plot's script; on the site, the plot's
+# docs_json and render_items read from that script (bokeh_embedding), drawn by BokehJS.
+BOKEH = "application/vnd.bokehjs_exec.v0+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 VEGALITE = re.compile(r"application/vnd\.vegalite\.v\d+(\.\d+)*\+json")
@@ -40,6 +43,7 @@ VEGA = re.compile(r"application/vnd\.vega\.v\d+(\.\d+)*\+json")
 DISPLAY_PRIORITY = [
     WIDGET_VIEW,
     PLOTLY,
+    BOKEH,
     *[f"application/vnd.vegalite.v{n}+json" for n in range(9, 1, -1)],
     *[f"application/vnd.vega.v{n}+json" for n in range(9, 3, -1)],
     "text/html",
@@ -81,9 +85,11 @@ OBJECT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
 
 
 def library_for(mime: str) -> str | None:
-    """The kind of site library that draws data of this MIME type ("plotly", "vega", "widgets"), if any."""
+    """The kind of site library that draws data of this MIME type ("plotly", "bokeh", "vega", "widgets"), if any."""
     if mime == PLOTLY:
         return "plotly"
+    if mime == BOKEH:
+        return "bokeh"
     if VEGALITE.fullmatch(mime) or VEGA.fullmatch(mime):
         return "vega"
     if mime == WIDGET_VIEW:
@@ -95,7 +101,8 @@ def libraries_for(mime: str) -> set[str]:
     """The site libraries (libraries.LIBRARIES) that must all be installed to draw data of this MIME type.
 
     For Plotly that is the full plotly.js: whether a smaller bundle will do is known only
-    once every figure on the page is seen (`prepare`).
+    once every figure on the page is seen (`prepare`); for Bokeh it is BokehJS alone, its
+    extensions being known from the plot's models (prepare_bokeh).
     """
     kind = library_for(mime)
     if kind == "vega":
@@ -165,6 +172,121 @@ def altair_chart(markup: str) -> tuple[str, dict] | None:
     version = re.search(r"/v(\d+)", str(spec.get("$schema", "")))
     kind = "vega" if options.get("mode") == "vega" else "vegalite"
     return f"application/vnd.{kind}.v{version.group(1) if version else 5}+json", spec
+
+
+# Where Bokeh's embedding script (notebook `show` from 0.12 on, `components`, `file_html`) assigns
+# the plot's documents and where they go; the values are JSON, or in `components` JSON in a JS
+# string, or in `file_html` JSON in a script element of its own that the script names.
+BOKEH_DOCS = re.compile(r"\b(?:const|var|let)\s+docs_json\s*=\s*")
+BOKEH_ITEMS = re.compile(r"\b(?:const|var|let)\s+render_items\s*=\s*")
+BOKEH_JSON_ELEMENT = re.compile(r"""document\.getElementById\(['"]([\w-]+)['"]\)\.textContent""")
+# The empty element Bokeh 3's notebook `show` saves as an output of its own, before the output
+# with the plot's script: on the site the plot is drawn into an element of its own (render).
+BOKEH_ROOT = re.compile(r"""\s*(?:<div id=["'][\w-]+["'] data-root-id=["'][\w-]+["'][^>]*>\s*</div>\s*)+""")
+
+
+def bokeh_value(text: str, start: int) -> object:
+    """The JSON value Bokeh's script writes at `start`: JSON, or HTML-escaped JSON in a JS string or an element."""
+    if element := BOKEH_JSON_ELEMENT.match(text, start):
+        name = re.escape(element.group(1))
+        found = re.search(rf"""<script type=["']application/json["'] id=["']{name}["']>(.*?)</script""", text, re.S)
+        if found is None:
+            raise ValueError("its JSON element is missing")
+        return json.loads(html.unescape(found.group(1)))
+    if text.startswith("'", start):
+        end = text.find("'", start + 1)  # `components` writes its single quotes as &#x27;
+        return json.loads(html.unescape(text[start + 1 : end].replace("\\\\", "\\")))
+    values = json_values(text, start, 1)
+    if not values:
+        raise ValueError("not JSON")
+    return values[0]
+
+
+def bokeh_embedding(text: str) -> dict | None:
+    """{"docs_json", "render_items"} of the Bokeh plot that a script of Bokeh's embeds, read as JSON (never run).
+
+    None when the text holds no such script; ValueError when it does but they cannot be read.
+    """
+    docs, items = BOKEH_DOCS.search(text), BOKEH_ITEMS.search(text)
+    if docs is None and items is None:
+        return None
+    if docs is None or items is None:
+        raise ValueError("docs_json or render_items missing")
+    docs_json, render_items = bokeh_value(text, docs.end()), bokeh_value(text, items.end())
+    if not isinstance(docs_json, dict) or not docs_json or not all(isinstance(doc, dict) for doc in docs_json.values()):
+        raise ValueError("docs_json is no object of documents")
+    if not isinstance(render_items, list) or not render_items or not all(isinstance(i, dict) for i in render_items):
+        raise ValueError("render_items is no list of objects")
+    return {"docs_json": docs_json, "render_items": render_items}
+
+
+def bokeh_models(value: object, models: set[str] | None = None) -> tuple[set[str], bool]:
+    """The names of the models in a Bokeh document (docs_json), and whether a plot among them draws with WebGL."""
+    models = set() if models is None else models
+    webgl = False
+    if isinstance(value, dict):
+        if value.get("type") == "object" and isinstance(value.get("name"), str):
+            models.add(value["name"])
+        webgl = value.get("output_backend") == "webgl"
+        children = value.values()
+    else:
+        children = value if isinstance(value, list) else []
+    for child in children:
+        webgl = bokeh_models(child, models)[1] or webgl
+    return models, webgl
+
+
+def bokeh_elements(render_items: list) -> list[str]:
+    """The ids of the elements BokehJS draws the render items into: each item's roots' (Bokeh 3), or its elementid."""
+    ids = []
+    for item in render_items:
+        roots = item.get("roots")
+        ids += [str(id) for id in roots.values()] if isinstance(roots, dict) else [str(item.get("elementid", ""))]
+    return [id for id in ids if id]
+
+
+def bokeh_note(version: str | None) -> str:
+    """The note for a Bokeh plot that the site's BokehJS cannot draw: the version it was saved with, and ours."""
+    saved = f"Bokeh {html.escape(version)}" if version else "a Bokeh version it did not record"
+    return (
+        f'<p class="nb-unavailable">An interactive Bokeh plot was here, saved with {saved}; the site draws'
+        f" plots of Bokeh {html.escape(libraries.bokeh_version() or '3')}, and the notebook saved no static"
+        " version of it.</p>"
+    )
+
+
+def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepared, cell: int) -> str | None:
+    """Put a Bokeh plot's documents under BOKEH for BokehJS to draw; else the note to show if nothing static is saved.
+
+    A plot is drawn when the version it was saved with is the installed BokehJS' (BokehJS
+    reads only documents of its own release), and the extensions its models need are
+    installed. An output whose script cannot be read is named in a warning.
+    """
+    script = "".join(data.get("application/javascript", ""))
+    saved = data.pop(BOKEH, None)
+    try:
+        embedding = bokeh_embedding(script) or bokeh_embedding(markup)
+    except ValueError:
+        prepared.unreadable_bokeh.append(cell)
+        return None
+    if embedding is None:
+        return None if saved is None else UNAVAILABLE
+    versions = {doc.get("version") for doc in embedding["docs_json"].values()}
+    version = next(iter(versions)) if len(versions) == 1 else None
+    installed = libraries.bokeh_version()
+    if installed is not None and version != installed:
+        return bokeh_note(version if isinstance(version, str) else None)
+    models, webgl = bokeh_models(embedding["docs_json"])
+    missing = libraries.bokeh_libraries(models, webgl) - available - {"bokeh"}
+    for library in sorted(missing):
+        cells = prepared.unavailable.setdefault(library, [])
+        cells += [] if cell in cells else [cell]
+    if missing:
+        return UNAVAILABLE  # the warning on `unavailable` says which library to install
+    if "bokeh" in available:
+        prepared.libraries |= libraries.bokeh_libraries(models, webgl)
+    data[BOKEH] = embedding
+    return None
 
 
 # Where itables' HTML (1.x) keeps its rows for DataTables: a JSON array in a script.
@@ -260,12 +382,18 @@ class Prepared:
     # What html_safety removed, by cell number, when it tells the author something (not a known library's).
     cleaned: dict[int, html_safety.Findings] = field(default_factory=dict)
     markdown_cells: set[int] = field(default_factory=set)  # numbers of the markdown cells among `cleaned`
+    unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
 
     def warnings(self, source: str) -> list[str]:
         lines = [
             f"{source}: {library} output in cell {', '.join(map(str, cells))} shown without interactivity:"
             " its library is not installed (run `npm ci`; `make build` does)"
             for library, cells in sorted(self.unavailable.items())
+        ]
+        lines += [
+            f"{source}: cell {cell}: the Bokeh plot's docs_json or render_items could not be read as JSON;"
+            " a note is shown instead"
+            for cell in dict.fromkeys(self.unreadable_bokeh)
         ]
         for cell, found in sorted(self.cleaned.items()):
             where = "its markdown" if cell in self.markdown_cells else "its output"
@@ -302,8 +430,11 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
     if not data:
         return True
     markup = "".join(data["text/html"]) if "text/html" in data else ""
-    if only_loads_a_library(data, markup):
-        return False
+    if only_loads_a_library(data, markup) or (BOKEH_ROOT.fullmatch(markup) and set(data) <= {"text/html"}):
+        return False  # a loader, or Bokeh's empty element that the plot's own output replaces (render)
+    note = UNAVAILABLE
+    if BOKEH in data or "docs_json" in markup or "docs_json" in "".join(data.get("application/javascript", "")):
+        note = prepare_bokeh(data, markup, available, prepared, cell) or note
     if markup and not any(library_for(mime) for mime in data):
         if (figure := plotly_figure(markup)) is not None:
             data[PLOTLY] = figure
@@ -368,7 +499,7 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
     repr_only = not plain or OBJECT_REPR.match(plain) or bool(BOKEH_OUTPUT.search(markup))
     if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and repr_only):
         data.clear()
-        data["text/html"] = UNAVAILABLE
+        data["text/html"] = note
     return True
 
 
@@ -415,8 +546,22 @@ def prepare(
     return prepared
 
 
+def bokeh_title(docs_json: dict) -> str | None:
+    """The title text of the first root of a Bokeh document that has one (a figure's `title=`)."""
+    for doc in docs_json.values():
+        roots = doc.get("roots")  # a list of models from Bokeh 3 on
+        for root in roots if isinstance(roots, list) else []:
+            title = root.get("attributes", {}).get("title") if isinstance(root, dict) else None
+            text = title.get("attributes", {}).get("text") if isinstance(title, dict) else title
+            if isinstance(text, str) and text:
+                return text
+    return None
+
+
 def chart_label(mime: str, value: dict) -> str:
     """An accessible name for a chart: its title, else what it is."""
+    if mime == BOKEH:
+        return bokeh_title(value["docs_json"]) or "Interactive plot"
     title = value.get("layout", {}).get("title") if mime == PLOTLY else value.get("title")
     if isinstance(title, dict):
         title = title.get("text")
@@ -429,6 +574,11 @@ def render(mime: str, value: dict) -> str:
     """The markup of an output our renderer script draws: its data in a JSON script element."""
     payload = json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
     label = html.escape(chart_label(mime, value))
+    if mime == BOKEH:
+        # BokehJS draws each root into the element whose id the render items name.
+        roots = "".join(f'<div id="{html.escape(id)}"></div>' for id in bokeh_elements(value["render_items"]))
+        opening = f'<div class="output_subarea nb-chart nb-bokeh" role="figure" aria-label="{label}">'
+        return f'{opening}<script type="application/json">{payload}</script>{roots}</div>'
     if mime == PLOTLY:
         height = value.get("layout", {}).get("height") or 450
         opening = f'<div class="output_subarea nb-chart nb-plotly" role="figure" aria-label="{label}"'

@@ -7,12 +7,14 @@ CDN. URLs carry a hash of the file's content, so a reader's browser never keeps 
 copy after an upgrade. A page loads only what its outputs draw with: of plotly.js, the
 smallest official bundle that holds every trace type on the page (plotly_libraries); of
 Vega, Vega-Lite's compiler only for Vega-Lite specs; DataTables and its stylesheet only
-for a page with an itables table.
+for a page with an itables table; of BokehJS, its extension bundles only for plots with
+their models (bokeh_libraries).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -69,6 +71,14 @@ LIBRARIES = {
         stylesheets=("datatables.net-dt/css/dataTables.dataTables.min.css",),
         own=(TABLES,),
     ),
+    # BokehJS for Bokeh 3 plots, and its extension bundles, which a page loads only when a plot
+    # has their models (BOKEH_EXTENSIONS); Bokeh's notebook loader loads them all. Before the
+    # widgets' bundle, whose AMD `define` BokehJS' bundles would otherwise register with.
+    "bokeh": Library(("@bokeh/bokehjs/build/js/bokeh.min.js",)),
+    "bokeh-gl": Library(("@bokeh/bokehjs/build/js/bokeh-gl.min.js",)),
+    "bokeh-widgets": Library(("@bokeh/bokehjs/build/js/bokeh-widgets.min.js",)),
+    "bokeh-tables": Library(("@bokeh/bokehjs/build/js/bokeh-tables.min.js",)),
+    "bokeh-mathjax": Library(("@bokeh/bokehjs/build/js/bokeh-mathjax.min.js",)),
     # html-manager's standalone bundle renders every widget view from the saved widget
     # state on its own; the icon fonts are looked up beside it.
     "widgets": Library(
@@ -94,6 +104,49 @@ PLOTLY_BUNDLES = {
 FULL_PLOTLY = "plotly"
 # Traces drawn on a geo subplot, over the topojson maps.
 GEO_TRACES = frozenset({"choropleth", "scattergeo"})
+
+# The models each BokehJS extension bundle registers, by the names a plot's docs_json gives
+# them (tests/test_bokeh_outputs.py checks them against the installed bundles in Chromium);
+# bokeh-mathjax draws the MathText models bokeh.min.js registers, bokeh-gl the plots whose
+# output_backend is "webgl", as Bokeh's own bundle rules (bokeh.embed.bundle) choose them.
+# fmt: off
+BOKEH_EXTENSIONS = {
+    "bokeh-widgets": frozenset({
+        "AbstractButton", "AutocompleteInput", "Button", "CategoricalSlider", "Checkbox", "CheckboxButtonGroup",
+        "CheckboxGroup", "ColorPicker", "DatePicker", "DateRangePicker", "DateRangeSlider", "DateSlider",
+        "DatetimePicker", "DatetimeRangePicker", "DatetimeRangeSlider", "Div", "Dropdown", "FileInput",
+        "HelpButton", "InputWidget", "Markdown", "Markup", "MultiChoice", "MultiSelect", "MultipleDatePicker",
+        "MultipleDatetimePicker", "NumericInput", "PaletteSelect", "Paragraph", "PasswordInput", "PreText",
+        "Progress", "RadioButtonGroup", "RadioGroup", "RangeSlider", "Select", "Slider", "Spinner", "Switch",
+        "TextAreaInput", "TextInput", "TimePicker", "Toggle", "Widget",
+    }),
+    "bokeh-tables": frozenset({
+        "AvgAggregator", "BooleanFormatter", "CellEditor", "CellFormatter", "CheckboxEditor", "DataCube",
+        "DataTable", "DateEditor", "DateFormatter", "GroupingInfo", "HTMLTemplateFormatter", "IntEditor",
+        "MaxAggregator", "MinAggregator", "NumberEditor", "NumberFormatter", "PercentEditor",
+        "ScientificFormatter", "SelectEditor", "StringEditor", "StringFormatter", "SumAggregator", "TableColumn",
+        "TableWidget", "TextEditor", "TimeEditor",
+    }),
+    "bokeh-mathjax": frozenset({"Ascii", "MathML", "TeX"}),
+}
+# fmt: on
+BOKEH_PACKAGE = "@bokeh/bokehjs/package.json"
+
+
+def bokeh_version(node_modules: Path = NODE_MODULES) -> str | None:
+    """The version of the installed BokehJS, which draws only plots saved by the same Bokeh release."""
+    try:
+        return json.loads((node_modules / BOKEH_PACKAGE).read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def bokeh_libraries(models: set[str], webgl: bool) -> set[str]:
+    """What a Bokeh plot with these models (a WebGL plot among them or not) loads: BokehJS and its extensions."""
+    extensions = {name for name, defined in BOKEH_EXTENSIONS.items() if models & defined}
+    # A table is a widget too: its bundle builds on the widgets' one.
+    widgets = {"bokeh-widgets"} if "bokeh-tables" in extensions else set()
+    return {"bokeh", *extensions, *widgets, *(["bokeh-gl"] if webgl else [])}
 
 
 def plotly_libraries(trace_types: set[str], available: set[str]) -> set[str]:

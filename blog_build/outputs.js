@@ -1,5 +1,5 @@
 // Draws the notebook outputs that plugins/interactive_outputs left as data (Plotly figures,
-// Vega and Vega-Lite charts) and names the controls that ipywidgets draws without a name.
+// Bokeh plots, Vega and Vega-Lite charts) and names the controls that ipywidgets draws without a name.
 // Loaded deferred after the libraries, so each is defined by the time this runs.
 (() => {
   "use strict";
@@ -13,6 +13,15 @@
     const figure = read(output);
     const config = { responsive: true, displaylogo: false, ...(figure.config || {}), ...(topojsonURL && { topojsonURL }) };
     window.Plotly.newPlot(canvas(output), figure.data || [], figure.layout || {}, config);
+  }
+
+  // Bokeh plots: BokehJS draws each document's roots into the elements our template wrote
+  // with the ids its render items name.
+  for (const output of document.querySelectorAll(".nb-bokeh")) {
+    const { docs_json: docs, render_items: items } = read(output);
+    window.Bokeh.embed.embed_items(docs, items).catch(
+      (error) => { output.textContent = `This plot could not be drawn: ${error.message}`; },
+    );
   }
 
   for (const output of document.querySelectorAll(".nb-vega")) {
