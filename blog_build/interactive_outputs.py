@@ -546,15 +546,24 @@ def prepare(
     return prepared
 
 
-def bokeh_title(docs_json: dict) -> str | None:
-    """The title text of the first root of a Bokeh document that has one (a figure's `title=`)."""
-    for doc in docs_json.values():
-        roots = doc.get("roots")  # a list of models from Bokeh 3 on
-        for root in roots if isinstance(roots, list) else []:
-            title = root.get("attributes", {}).get("title") if isinstance(root, dict) else None
-            text = title.get("attributes", {}).get("text") if isinstance(title, dict) else title
-            if isinstance(text, str) and text:
-                return text
+def bokeh_title(value: object) -> str | None:
+    """The first plot title in Bokeh documents (docs_json), in the order they are written: a figure's `title=`.
+
+    A Title model, not any `title` (a Slider's is the text beside it).
+    """
+    if isinstance(value, dict):
+        title = value.get("attributes", {}).get("title") if value.get("type") == "object" else None
+        text = (
+            title.get("attributes", {}).get("text")
+            if isinstance(title, dict) and title.get("name") == "Title"
+            else None
+        )
+        if isinstance(text, str) and text:
+            return text
+        value = list(value.values())
+    for child in value if isinstance(value, list) else []:
+        if found := bokeh_title(child):
+            return found
     return None
 
 

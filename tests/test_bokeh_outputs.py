@@ -30,6 +30,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "bokeh"
 ALL = set(libraries.LIBRARIES)
 LINE, SCATTER = 4, 6  # the cells of the plots that `show` saved
 COMPONENTS, FILE_HTML = 8, 9  # and of those saved as HTML by `components` and by `file_html`
+SLIDER = 11  # a plot in a column with a Slider, which BokehJS' widgets bundle draws
+PLOTS = (LINE, SCATTER, COMPONENTS, FILE_HTML, SLIDER)
 
 
 def fixture() -> dict:
@@ -54,15 +56,15 @@ def edit_script(notebook: dict, cell: int, old: str, new: str) -> dict:
 def test_the_fixture_was_saved_by_the_bokeh_release_of_the_pinned_bokehjs() -> None:
     assert libraries.bokeh_version() == "3.9.2"
     saved = (FIXTURES / "bokeh-plots.ipynb").read_text(encoding="utf-8")  # the scripts are JSON strings in it
-    assert saved.count('\\"version\\":\\"3.9.2\\"') == 4, "regenerate it with make_bokeh_posts.py"
+    assert saved.count('\\"version\\":\\"3.9.2\\"') == len(PLOTS), "regenerate it with make_bokeh_posts.py"
 
 
 def test_bokeh_3_plots_become_documents_for_bokehjs() -> None:
     notebook = fixture()
     prepared = prepare(notebook, ALL)
-    assert prepared.libraries == {"bokeh"} and prepared.warnings("x") == []
+    assert prepared.libraries == {"bokeh", "bokeh-widgets"} and prepared.warnings("x") == []
     assert shown(notebook, 2) == []  # output_notebook(): the loader
-    for cell in (LINE, SCATTER, COMPONENTS, FILE_HTML):
+    for cell in PLOTS:
         # the empty root element is dropped; the script's documents are data, the script is gone
         [data] = shown(notebook, cell)
         assert set(data) <= {BOKEH, "text/plain"} and BOKEH in data
@@ -95,9 +97,9 @@ def test_an_unreadable_bokeh_script_gets_the_note_and_one_warning_naming_its_cel
 def test_without_bokehjs_installed_plots_get_the_note_and_the_install_warning() -> None:
     notebook = fixture()
     prepared = prepare(notebook, ALL - {"bokeh"})
-    assert prepared.libraries == set() and prepared.unavailable == {"bokeh": [LINE, SCATTER, COMPONENTS, FILE_HTML]}
-    assert "x: bokeh output in cell 4, 6, 8, 9 shown without interactivity" in prepared.warnings("x")[0]
-    for cell in (LINE, SCATTER, COMPONENTS, FILE_HTML):
+    assert prepared.libraries == set() and prepared.unavailable == {"bokeh": list(PLOTS)}
+    assert "x: bokeh output in cell 4, 6, 8, 9, 11 shown without interactivity" in prepared.warnings("x")[0]
+    for cell in PLOTS:
         assert shown(notebook, cell) == [{"text/html": UNAVAILABLE}]
 
 
@@ -112,7 +114,15 @@ def test_extension_bundles_are_loaded_only_for_plots_with_their_models() -> None
         "bokeh-gl",
     }
     notebook = edit_script(fixture(), LINE, '"width":500,', '"width":500,"output_backend":"webgl",')
-    assert prepare(notebook, ALL).libraries == {"bokeh", "bokeh-gl"}
+    assert prepare(notebook, ALL).libraries == {"bokeh", "bokeh-widgets", "bokeh-gl"}
+
+
+def test_a_plot_whose_extension_bundle_is_not_installed_gets_the_note() -> None:
+    notebook = fixture()
+    prepared = prepare(notebook, ALL - {"bokeh-widgets"})
+    assert prepared.libraries == {"bokeh"} and prepared.unavailable == {"bokeh-widgets": [SLIDER]}
+    assert shown(notebook, SLIDER) == [{"text/html": UNAVAILABLE}]
+    assert "x: bokeh-widgets output in cell 11 shown without interactivity" in prepared.warnings("x")[0]
 
 
 # --- in Chromium: the bundles are what the table says, and the page draws its plots -------------
@@ -159,10 +169,11 @@ def site_url(bokeh_site: Path) -> Iterator[str]:
 def test_the_plots_draw_offline_from_the_sites_bokehjs(browser: Browser, site_url: str, bokeh_site: Path) -> None:
     page, requests, problems = open_offline(browser, site_url, "/posts/bokeh-plots/")
     plots = page.locator(".nb-bokeh")
-    assert plots.count() == 4
-    for index in range(4):
+    assert plots.count() == len(PLOTS)
+    for index in range(len(PLOTS)):
         plots.nth(index).locator("canvas").first.wait_for()  # BokehJS draws into a canvas in its root's shadow DOM
-    labels = [plots.nth(index).get_attribute("aria-label") for index in range(4)]
+    labels = [plots.nth(index).get_attribute("aria-label") for index in range(len(PLOTS))]
+    plots.nth(4).get_by_text("Size: 3").wait_for()  # the slider, drawn by the widgets bundle
     # The scatter's hover tool: the point "c" at (3, 4) is 40 px below the frame's top, at 251 px.
     plot = plots.nth(1)
     plot.scroll_into_view_if_needed()
@@ -174,8 +185,9 @@ def test_the_plots_draw_offline_from_the_sites_bokehjs(browser: Browser, site_ur
     hovered = " ".join(tooltip.inner_text().split())
     text = page.inner_text(".nb-body")
     page.close()
-    assert problems == [] and requests == ["bokeh/bokeh.min.js", "site/outputs.js"]
-    assert labels == ["Squares", "Points", "Bars", "Steps"]
+    assert problems == []
+    assert requests == ["bokeh/bokeh.min.js", "bokeh-widgets/bokeh-widgets.min.js", "site/outputs.js"]
+    assert labels == ["Squares", "Points", "Bars", "Steps", "Dots"]
     assert "name: c" in hovered and "(3, 4)" in hovered, f"the hover tool shows the point: {hovered!r}"
     assert "saved no static version" not in text and "Loading BokehJS" not in text
     assert "bokeh-plots.ipynb" not in (bokeh_site / "build-stderr.txt").read_text(encoding="utf-8")
