@@ -1,10 +1,10 @@
-"""plugins/mathml on its own: which text becomes MathML and which is left alone."""
+"""blog_build/mathml.py (the mathml filter's logic) on its own: which text becomes MathML and which is left alone."""
 
 from __future__ import annotations
 
 from lxml import html
 
-from plugins.mathml.mathml import render_math
+from blog_build.mathml import render_math
 
 PAGE = (
     "<html><body><p>Inline $a^2$ and <b>bold</b> then $b_1$ as tail text.</p>"

@@ -232,7 +232,7 @@ import itertools, pathlib, tempfile
 import lxml.html
 from nikola.post import Post
 from nikola.utils import html_tostring_fragment
-from plugins.mathml.mathml import replace_text
+from blog_build.mathml import replace_text
 from plugins.scan_posts.teasers import TOOLS, TeaserPost
 
 

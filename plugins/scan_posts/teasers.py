@@ -33,7 +33,7 @@ from nikola.post import TEASER_REGEXP, Post, hyphenate
 from nikola.utils import LocaleBorg, demote_headers, html_tostring_fragment
 
 from blog_build.links import make_links_absolute, post_link, rewrite_links
-from plugins.mathml.mathml import MARKERS, replace_text
+from blog_build.mathml import MARKERS, replace_text
 
 # Fields of a "Read more" link template that cost a parse of the whole post.
 COSTLY_FIELDS = {
