@@ -155,6 +155,18 @@ def fetched(output: Path, page: Path, document: html.HtmlElement) -> list[tuple[
     return found
 
 
+def parsed(data: bytes) -> html.HtmlElement | None:
+    """The page as lxml reads it, None when it holds no element (empty, only a comment) or cannot be read.
+
+    Bytes, not text: lxml refuses a string whose XML declaration names an encoding, which an
+    SVG or XHTML file framed from a notebook may begin with.
+    """
+    try:
+        return html.document_fromstring(data)
+    except (etree.ParserError, ValueError):
+        return None
+
+
 def weigh(output: Path, page: Path) -> PageWeight:
     """What a reader downloads for `page`, an HTML page or a feed in `output`."""
     data = page.read_bytes()
@@ -162,10 +174,11 @@ def weigh(output: Path, page: Path) -> PageWeight:
         return PageWeight(str(page.relative_to(output)), len(data))
     text = data.decode("utf-8", errors="replace")
     weight = PageWeight(str(page.relative_to(output)), len(data), sum(map(len, DATA_URI.findall(text))))
-    if not text.strip():
+    root = parsed(data)
+    if root is None:
         return weight
     seen: set[Path] = {page.resolve()}
-    pending = fetched(output, page, html.document_fromstring(text))
+    pending = fetched(output, page, root)
     while pending:
         tag, target = pending.pop(0)
         if target in seen:
@@ -179,9 +192,9 @@ def weigh(output: Path, page: Path) -> PageWeight:
                 ("link", found) for link in CSS_URL.findall(sheet) if (found := local_file(output, target, link))
             ]
         elif kind == "frames":  # a page of its own, with what it loads
-            framed = target.read_text(encoding="utf-8", errors="replace")
-            if framed.strip():
-                pending += fetched(output, target, html.document_fromstring(framed))
+            framed = parsed(target.read_bytes())  # one that cannot be read weighs its bytes alone
+            if framed is not None:
+                pending += fetched(output, target, framed)
     return weight
 
 

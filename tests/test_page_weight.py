@@ -140,3 +140,33 @@ def test_heavy_posts_without_teaser_markers_leave_the_home_page_and_feeds_light(
     for page in ("index.html", "index-1.html", "rss.xml", "index.atom"):
         path = site / "output" / page
         assert not path.exists() or path.stat().st_size < 100_000, page
+
+
+@pytest.mark.parametrize(
+    "framed",
+    [
+        '<?xml version="1.0" encoding="utf-8"?>\n<html><body><script src="frame.js"></script></body></html>',
+        "<!-- only a comment -->",
+        "\x00\x01 not a page at all",
+    ],
+    ids=["xml-declaration", "only-a-comment", "binary"],
+)
+def test_a_framed_file_lxml_cannot_read_as_a_string_is_weighed_not_a_crash(output: Path, framed: str) -> None:
+    (output / "posts/heavy/frame.html").write_text(framed, encoding="utf-8")
+    weight = page_weight.weigh(output, output / "posts/heavy/index.html")
+    loaded = {item.path.relative_to(output.resolve()).as_posix(): item.size for item in weight.files}
+    assert loaded["posts/heavy/frame.html"] == len(framed.encode("utf-8"))
+    # the declared page is read like any other: what it loads is counted
+    assert ("posts/heavy/frame.js" in loaded) == framed.startswith("<?xml")
+
+
+def test_a_page_with_an_xml_declaration_or_only_a_comment_is_weighed(output: Path) -> None:
+    page = output / "posts/declared.html"
+    for text in (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html><body><img src="heavy/figure.png"></body></html>',
+        "<!-- nothing else -->",
+    ):
+        page.write_text(text, encoding="utf-8")
+        weight = page_weight.weigh(output, page)
+        assert weight.html == len(text)
+        assert [item.size for item in weight.files] == ([300_000] if "img" in text else [])
