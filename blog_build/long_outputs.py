@@ -22,7 +22,6 @@ needs no new model. What it does to a notebook:
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from blog_build.interactive_outputs import DISPLAY_PRIORITY, TEASER_KEY, TEASER_MARKER
@@ -35,8 +34,6 @@ FOLD_KEY = "nb_fold"
 HUGE_BYTES = 100_000
 # What a huge output keeps on the page besides its first lines: a single 300 KB line is huge too.
 HEAD_CHARACTERS = 10_000
-# A character and the backspace after it erase each other (repeatedly: "ab\b\b" is "").
-ERASED = re.compile(r"[^\n\x08]\x08")
 _TAGS = SITE_DEFAULTS["TagRemovePreprocessor"]
 REMOVED_TAGS = {*_TAGS["remove_cell_tags"], *_TAGS["remove_all_outputs_tags"]}
 
@@ -50,12 +47,18 @@ class TextFile:
 
 
 def apply_backspaces(text: str) -> str:
-    """The text as a terminal leaves it after its backspaces (a backspace at a line's start erases nothing)."""
-    while True:
-        erased = ERASED.sub("", text)
-        if erased == text:
-            return erased.replace("\x08", "")
-        text = erased
+    """The text as a terminal leaves it after its backspaces (a backspace at a line's start erases nothing).
+
+    One pass, the text kept so far as a stack: a backspace pops its last character unless
+    that ends a line (erasing pair by pair until none is left took a pass per backspace).
+    """
+    pieces = text.split("\x08")
+    kept = list(pieces[0])
+    for piece in pieces[1:]:
+        if kept and kept[-1] != "\n":
+            kept.pop()
+        kept += piece
+    return "".join(kept)
 
 
 def collapse_progress(notebook) -> None:

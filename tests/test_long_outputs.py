@@ -8,6 +8,7 @@ a 120-line print, a 60-line repr, a 40-line print (not folded) and a 2,600-line 
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 from pathlib import Path
@@ -35,6 +36,28 @@ def test_backspaces_erase_what_they_follow() -> None:
     assert long_outputs.apply_backspaces("ab\x08\x08c") == "c"
     assert long_outputs.apply_backspaces("one\n\x08two") == "one\ntwo", "no backspace over a line end"
     assert long_outputs.apply_backspaces("plain") == "plain"
+
+
+def backspaces_by_rewriting(text: str) -> str:
+    """The reference: erase a character and the backspace after it until none is left (quadratic, small inputs only)."""
+    pair = re.compile(r"[^\n\x08]\x08")
+    while (erased := pair.sub("", text)) != text:
+        text = erased
+    return text.replace("\x08", "")
+
+
+def test_backspaces_applied_in_one_pass_agree_with_rewriting_on_random_text() -> None:
+    generator = random.Random(20261202)
+    for _ in range(3000):
+        text = "".join(generator.choices("ab\n\r\x08\x08\x08", k=generator.randrange(0, 40)))
+        assert long_outputs.apply_backspaces(text) == backspaces_by_rewriting(text), repr(text)
+
+
+def test_two_hundred_thousand_backspaces_after_a_line_of_progress() -> None:
+    # Rewriting takes one pass over the text per backspace here: hours, not the moment it takes now.
+    line = "".join(random.Random(1).choices("0123456789%|# ", k=200_000))
+    assert long_outputs.apply_backspaces("start\n" + line + "\x08" * 200_000 + "done") == "start\ndone"
+    assert long_outputs.apply_backspaces(line + "\x08" * 150_000 + "\n" + "\x08" * 50_000) == line[:50_000] + "\n"
 
 
 def test_progress_bars_show_their_final_state() -> None:
