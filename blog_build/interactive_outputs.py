@@ -29,6 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from lxml import etree
+from lxml import html as lxml_html
+
 from blog_build import html_safety, libraries
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -245,6 +248,89 @@ def bokeh_elements(render_items: list) -> list[str]:
     return [id for id in ids if id]
 
 
+# underscore's template tags, which HTMLTemplateFormatter runs as JavaScript: `<% code %>`,
+# `<%= expression %>` (its value as HTML), `<%- expression %>` (its value as text).
+TEMPLATE_TAG = re.compile(r"<%([=-]?)([\s\S]*?)%>")
+IDENTIFIER = re.compile(r"\s*[A-Za-z_$][\w$]*\s*")
+# Stands for the column value a template writes: any string, the worst being a script URL.
+TEMPLATE_VALUE = "javascript:\ue000"
+# Models of BokehJS that follow a URL they are given (a script URL runs when they do).
+BOKEH_URLS = {"OpenURL": "url", "HelpTool": "redirect"}
+
+
+def template_problem(template: str) -> str | None:
+    """Why an HTMLTemplateFormatter's template cannot be drawn (it runs code, or its HTML needs cleaning), or None.
+
+    A template is not cleaned but taken or refused as it is: lxml would write its `<%` tags
+    back escaped, changing what it means. Taken are templates whose tags only name a
+    column, whose HTML cleaning leaves as it is whatever the values are (each stands for a
+    script URL, the worst a string can be in a link), and that write no value as HTML
+    inside a tag (a quote in the data would end the attribute and start a handler).
+    """
+    tags = TEMPLATE_TAG.findall(template)
+    if any(not kind or not IDENTIFIER.fullmatch(code) for kind, code in tags):
+        return "code in an HTMLTemplateFormatter's template"
+    probe = TEMPLATE_TAG.sub(lambda tag: TEMPLATE_VALUE + ("" if tag.group(1) == "=" else ""), template)
+    cleaned, found = html_safety.clean_html(probe)
+    if cleaned != probe or found.scripts or found.remote:
+        return "an HTMLTemplateFormatter's template that cleaning would change"
+    try:
+        root = lxml_html.fragment_fromstring(probe, create_parent="div")
+    except etree.ParserError:  # no element at all: the values are text
+        return None
+    for element in root.iter():
+        inside = [str(element.tag), *element.attrib.keys(), *element.attrib.values()]
+        if any(TEMPLATE_VALUE + "" in text for text in inside):
+            return "an HTMLTemplateFormatter's template writing a value as HTML inside a tag"
+    return None
+
+
+def clean_bokeh_documents(docs_json: dict) -> tuple[str | None, html_safety.Findings]:
+    """The Bokeh documents' strings cleaned as HTML (in place), or why the plot must not be drawn.
+
+    BokehJS runs the code of every CustomJS* model (callbacks, hover and tick formatters,
+    transforms, filters, expressions, a document's `document_ready`), so a plot holding one
+    is not drawn. Strings are drawn as HTML in many places (a Div's text, a string of
+    tooltips, a Tooltip's content, column values that a `{safe}` tooltip field or a template
+    writes), so every string goes through html_safety.clean_html, which returns one with
+    nothing to clean as it was; templates are checked instead (template_problem).
+    """
+    findings = html_safety.Findings()
+    pending: list[dict | list] = [docs_json]
+    templates: set[int] = set()  # the ids of the attributes of template formatters, whose template stays
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            name = value.get("name") if value.get("type") == "object" else value.get("type")
+            attributes = value.get("attributes")
+            attributes = attributes if isinstance(attributes, dict) else {}
+            if isinstance(name, str) and name.startswith("CustomJS"):
+                return f"JavaScript of its own (a {name} model)", findings
+            url = attributes.get(BOKEH_URLS.get(name, ""))
+            if isinstance(url, str) and html_safety.runs_script(url):
+                return f"a script URL (in a {name} model)", findings
+            if name == "HTMLTemplateFormatter" and isinstance(template := attributes.get("template"), str):
+                if problem := template_problem(template):
+                    return problem, findings
+                templates.add(id(attributes))
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(child, str) and not (key == "template" and id(value) in templates):
+                cleaned, found = html_safety.clean_html(child)
+                findings.add(found)
+                value[key] = cleaned
+            elif isinstance(child, dict | list):
+                pending.append(child)
+    return None, findings
+
+
+def bokeh_script_note() -> str:
+    """The note for a Bokeh plot that the site does not draw because it would run the notebook's JavaScript."""
+    return (
+        '<p class="nb-unavailable">An interactive Bokeh plot was here; it carries JavaScript of the notebook'
+        "'s own, which the site does not run, and the notebook saved no static version of it.</p>"
+    )
+
+
 def bokeh_note(version: str | None) -> str:
     """The note for a Bokeh plot that the site's BokehJS cannot draw: the version it was saved with, and ours."""
     saved = f"Bokeh {html.escape(version)}" if version else "a Bokeh version it did not record"
@@ -276,6 +362,11 @@ def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepar
     installed = libraries.bokeh_version()
     if installed is not None and version != installed:
         return bokeh_note(version if isinstance(version, str) else None)
+    problem, found = clean_bokeh_documents(embedding["docs_json"])
+    if problem is not None:
+        prepared.scripted_bokeh.append((cell, problem))
+        return bokeh_script_note()
+    prepared.note(cell, found)
     models, webgl = bokeh_models(embedding["docs_json"])
     missing = libraries.bokeh_libraries(models, webgl) - available - {"bokeh"}
     for library in sorted(missing):
@@ -383,6 +474,7 @@ class Prepared:
     cleaned: dict[int, html_safety.Findings] = field(default_factory=dict)
     markdown_cells: set[int] = field(default_factory=set)  # numbers of the markdown cells among `cleaned`
     unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
+    scripted_bokeh: list[tuple[int, str]] = field(default_factory=list)  # (cell, what) of Bokeh plots running JS
 
     def warnings(self, source: str) -> list[str]:
         lines = [
@@ -394,6 +486,11 @@ class Prepared:
             f"{source}: cell {cell}: the Bokeh plot's docs_json or render_items could not be read as JSON;"
             " a note is shown instead"
             for cell in dict.fromkeys(self.unreadable_bokeh)
+        ]
+        lines += [
+            f"{source}: cell {cell}: the Bokeh plot is shown as a note: it holds {what}, and the site runs no script"
+            " a notebook brings"
+            for cell, what in self.scripted_bokeh
         ]
         for cell, found in sorted(self.cleaned.items()):
             where = "its markdown" if cell in self.markdown_cells else "its output"

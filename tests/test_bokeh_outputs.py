@@ -22,7 +22,16 @@ from playwright.sync_api import Browser
 from test_interactive_outputs import Quiet, open_offline
 
 from blog_build import libraries
-from blog_build.interactive_outputs import BOKEH, TEASER_KEY, UNAVAILABLE, prepare
+from blog_build.interactive_outputs import (
+    BOKEH,
+    TEASER_KEY,
+    UNAVAILABLE,
+    bokeh_elements,
+    bokeh_embedding,
+    clean_bokeh_documents,
+    prepare,
+    template_problem,
+)
 
 from conftest import ROOT, copy_site, nikola
 
@@ -125,6 +134,125 @@ def test_a_plot_whose_extension_bundle_is_not_installed_gets_the_note() -> None:
     assert "x: bokeh-widgets output in cell 11 shown without interactivity" in prepared.warnings("x")[0]
 
 
+# --- the notebook's JavaScript and HTML in a plot's documents ----------------------------------
+
+SLIDER_ATTRIBUTES = '"attributes":{"title":"Size","start":0,"end":10,"value":3}'
+
+
+def customjs(name: str, code: str = "alert(document.domain)") -> str:
+    return f'{{"type":"object","name":"{name}","id":"p9{len(name)}","attributes":{{"code":"{code}"}}}}'
+
+
+def with_customjs(place: str, notebook: dict | None = None) -> dict:
+    """The fixture with a CustomJS* model of the kind `place` names in the Slider plot's document."""
+    notebook = notebook or fixture()
+    callbacks = '{"type":"map","entries":[["%s",[%s]]]}'
+    if place == "document_ready":  # a document's own callbacks
+        return edit_script(
+            notebook, SLIDER, '"title":"Bokeh Application",',
+            f'"title":"Bokeh Application","callbacks":{callbacks % ("document_ready", customjs("CustomJS"))},',
+        )  # fmt: skip
+    extra = {
+        "js_property_callbacks": f'"js_property_callbacks":{callbacks % ("change:value", customjs("CustomJS"))}',
+        "js_event_callbacks": f'"js_event_callbacks":{callbacks % ("document_ready", customjs("CustomJS"))}',
+        "CustomJSTickFormatter": f'"format":{customjs("CustomJSTickFormatter")}',
+        "CustomJSTransform": f'"transform":{customjs("CustomJSTransform")}',
+        "CustomJSFilter": f'"filter":{customjs("CustomJSFilter")}',
+        "CustomJSExpr": f'"expr":{customjs("CustomJSExpr")}',
+        "CustomJSHover": f'"formatters":{{"type":"map","entries":[["@x",{customjs("CustomJSHover")}]]}}',
+    }[place]
+    return edit_script(notebook, SLIDER, SLIDER_ATTRIBUTES, SLIDER_ATTRIBUTES[:-1] + "," + extra + "}")
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["js_property_callbacks", "js_event_callbacks", "document_ready", "CustomJSTickFormatter", "CustomJSTransform",
+     "CustomJSFilter", "CustomJSExpr", "CustomJSHover"],
+)  # fmt: skip
+def test_a_plot_holding_a_customjs_model_gets_the_note_and_one_warning(place: str) -> None:
+    notebook = with_customjs(place)
+    prepared = prepare(notebook, ALL)
+    [data] = shown(notebook, SLIDER)
+    assert list(data) == ["text/html"] and "carries JavaScript" in data["text/html"], data
+    assert "alert" not in json.dumps(notebook["cells"][SLIDER - 1])
+    name = "CustomJS" if place.startswith(("js_", "document")) else place
+    assert prepared.warnings("post.ipynb") == [
+        f"post.ipynb: cell {SLIDER}: the Bokeh plot is shown as a note: it holds JavaScript of its own"
+        f" (a {name} model), and the site runs no script a notebook brings"
+    ]
+    assert prepared.libraries == {"bokeh"}, "the other plots are drawn; the widgets bundle is not needed"
+    assert list(shown(notebook, LINE)[0]) == [BOKEH]
+
+
+def test_an_open_url_callback_with_a_script_url_gets_the_note() -> None:
+    model = '{"type":"object","name":"OpenURL","id":"p9001","attributes":{"url":"javascript:alert(1)"}}'
+    extra = f'"js_property_callbacks":{{"type":"map","entries":[["change:value",[{model}]]]}}'
+    notebook = edit_script(fixture(), SLIDER, SLIDER_ATTRIBUTES, SLIDER_ATTRIBUTES[:-1] + "," + extra + "}")
+    prepared = prepare(notebook, ALL)
+    assert "carries JavaScript" in shown(notebook, SLIDER)[0]["text/html"]
+    assert "a script URL (in a OpenURL model)" in prepared.warnings("x")[0]
+
+
+def document(notebook: dict, cell: int) -> str:
+    return json.dumps(shown(notebook, cell)[0][BOKEH]["docs_json"])
+
+
+def test_html_in_tooltips_a_div_and_column_values_is_cleaned() -> None:
+    tooltips = '"tooltips":[["name","@name"],["(x, y)","(@x, @y)"]]'
+    notebook = edit_script(
+        fixture(), SCATTER, tooltips, '"tooltips":"<img src=x onerror=alert(1)><b>@name</b> (@x, @y)"'
+    )  # a string of tooltips is an HTML template
+    notebook = edit_script(notebook, SCATTER, '["a","b","c","d"]', '["a","<img src=y onerror=alert(2)>","c","d"]')
+    div = '{"type":"object","name":"Div","id":"p9002","attributes":{"text":"<p onclick=alert(3)>Hello</p>"}}'
+    notebook = edit_script(notebook, SLIDER, '"children":[', f'"children":[{div},')
+    prepared = prepare(notebook, ALL)
+    scatter, slider = document(notebook, SCATTER), document(notebook, SLIDER)
+    assert "alert" not in scatter + slider
+    assert r'"tooltips": "<img src=\"x\"><b>@name</b> (@x, @y)"' in scatter
+    assert r'"<img src=\"y\">"' in scatter and r'"text": "<p>Hello</p>"' in slider
+    assert prepared.warnings("x") == [
+        f"x: cell {SCATTER}: scripts removed from its output; the site runs no script a notebook brings",
+        f"x: cell {SLIDER}: scripts removed from its output; the site runs no script a notebook brings",
+    ]
+
+
+def test_a_plot_without_html_to_clean_is_left_as_bokeh_saved_it() -> None:
+    notebook = fixture()
+    outputs = [data for cell in PLOTS for data in shown(notebook, cell) if "docs_json" in json.dumps(data)]
+    scripts = ["".join(data.get("application/javascript", "") or data.get("text/html", "")) for data in outputs]
+    saved = [json.dumps(bokeh_embedding(script)["docs_json"]) for script in scripts]
+    prepare(notebook, ALL)
+    assert [document(notebook, cell) for cell in PLOTS] == saved
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("<%= value %>", None),
+        ('<b style="color: red"><%= value %></b> <%- other %>', None),
+        ('<a href="/items/<%- id %>.html"><%= name %></a>', None),
+        ('<span title="<%- value %>">x</span>', None),
+        ("<% alert(1) %>", "code in an HTMLTemplateFormatter's template"),
+        ("<%= alert(1) %>", "code in an HTMLTemplateFormatter's template"),
+        ('<a href="<%- url %>">link</a>', "an HTMLTemplateFormatter's template that cleaning would change"),
+        ("<img src=x onerror=alert(1)><%= value %>", "an HTMLTemplateFormatter's template that cleaning would change"),
+        ('<img src="https://example.com/a.png">', "an HTMLTemplateFormatter's template that cleaning would change"),
+        (
+            '<span title="<%= value %>">x</span>',
+            "an HTMLTemplateFormatter's template writing a value as HTML inside a tag",
+        ),
+    ],
+)
+def test_a_template_formatter_is_drawn_only_if_it_runs_no_code_and_needs_no_cleaning(
+    template: str, problem: str | None
+) -> None:
+    assert template_problem(template) == problem
+    formatter = {"type": "object", "name": "HTMLTemplateFormatter", "id": "p9003", "attributes": {"template": template}}
+    documents = {"d": {"version": "3.9.2", "roots": [formatter]}}
+    found, _cleaned = clean_bokeh_documents(documents)
+    assert found == problem and formatter["attributes"]["template"] == template, "taken or refused, never changed"
+
+
 # --- in Chromium: the bundles are what the table says, and the page draws its plots -------------
 
 
@@ -147,11 +275,25 @@ def test_each_extension_bundle_registers_the_models_the_table_gives(browser: Bro
 # --- the site ----------------------------------------------------------------------------------
 
 
+SCRIPTED_FORMATTER = (
+    '"formatter":{"type":"object","name":"BasicTickFormatter","id":"p1027"}',
+    '"formatter":' + customjs("CustomJSTickFormatter", "alert('tick ' + tick); return String(tick)"),
+)
+
+
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = copy_site(tmp_path_factory.mktemp("bokeh"), posts=("welcome",))
     for path in FIXTURES.glob("bokeh-plots.*"):
         shutil.copy(path, site / "posts" / path.name)
+    # The same post, its first plot's axis labels written by a CustomJSTickFormatter that opens a dialog.
+    scripted = edit_script(fixture(), LINE, SCRIPTED_FORMATTER[0], SCRIPTED_FORMATTER[1])
+    (site / "posts" / "bokeh-scripted.ipynb").write_text(json.dumps(scripted), encoding="utf-8")
+    meta = (FIXTURES / "bokeh-plots.meta").read_text(encoding="utf-8")
+    (site / "posts" / "bokeh-scripted.meta").write_text(
+        meta.replace("slug: bokeh-plots", "slug: bokeh-scripted").replace("title: Bokeh plots", "title: Scripted"),
+        encoding="utf-8",
+    )
     result = nikola(site, "build")
     (site / "build-stderr.txt").write_text(result.stderr, encoding="utf-8")
     return site
@@ -198,3 +340,34 @@ def test_index_pages_and_feeds_stop_before_the_first_plot(bokeh_site: Path) -> N
         text = (bokeh_site / "output" / page).read_text(encoding="utf-8")
         assert "Bokeh plots" in text and "nb-bokeh" not in text and "docs_json" not in text
         assert "bokeh.min.js" not in text
+
+
+def test_a_customjs_plot_never_runs_its_code(browser: Browser, site_url: str, bokeh_site: Path) -> None:
+    # The formatter does open dialogs when BokehJS draws the plot's document as it was saved.
+    scripted = edit_script(fixture(), LINE, *SCRIPTED_FORMATTER)
+    [saved] = [data for data in shown(scripted, LINE) if "application/javascript" in data]
+    embedding = bokeh_embedding("".join(saved["application/javascript"]))
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_content("".join(f'<div id="{id}"></div>' for id in bokeh_elements(embedding["render_items"])))
+    page.add_script_tag(path=ROOT / "node_modules" / libraries.LIBRARIES["bokeh"].scripts[0])
+    page.evaluate(
+        "([docs, items]) => Bokeh.embed.embed_items(docs, items)", [embedding["docs_json"], embedding["render_items"]]
+    )
+    page.locator("canvas").first.wait_for()
+    page.close()
+    assert dialogs and dialogs[0].startswith("tick "), "the test's formatter runs when drawn"
+
+    dialogs.clear()
+    page, requests, problems = open_offline(browser, site_url, "/posts/bokeh-scripted/")
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    plots = page.locator(".nb-bokeh")
+    for index in range(plots.count()):
+        plots.nth(index).locator("canvas").first.wait_for()  # BokehJS has drawn every other plot
+    count, text = plots.count(), page.inner_text(".nb-body")
+    page.close()
+    assert dialogs == [] and problems == []
+    assert count == len(PLOTS) - 1 and "carries JavaScript" in text and "alert" not in text
+    stderr = (bokeh_site / "build-stderr.txt").read_text(encoding="utf-8")
+    assert f"bokeh-scripted.ipynb: cell {LINE}: the Bokeh plot is shown as a note" in stderr
