@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blog_build import cross_references, interactive_outputs, references, text_notebooks
+from blog_build import cross_references, html_safety, interactive_outputs, references, text_notebooks
 from blog_build.cross_references import outside_code
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
@@ -306,6 +306,52 @@ def check_widget_state(notebook: dict, source: str, warnings: list[str]) -> None
     elif not well_formed:
         warnings.append(f"{source}: the saved widget state (metadata.widgets) is malformed; widgets are shown static")
         del notebook["metadata"]["widgets"]
+    else:
+        clean_widget_html(models, source, warnings)
+
+
+# Models whose `value` the widget manager writes into the page as HTML (innerHTML).
+HTML_VALUE_MODELS = frozenset({"HTMLModel", "HTMLMathModel"})
+
+
+def clean_widget_html(models: dict, source: str, warnings: list[str]) -> None:
+    """The HTML saved widgets put on the page, cleaned by html_safety.clean_html (in place); one warning if it changed.
+
+    The widget manager writes as HTML an HTML or HTMLMath widget's `value`, a description
+    where `description_allow_html` is set (ipywidgets 8) and every description in
+    ipywidgets 7 (controls 1.x, which had no such switch), and the text/html of the outputs
+    an Output widget saved; without cleaning, `widgets.HTML('<img src=x onerror=...>')`
+    would run on the site.
+    """
+    findings = html_safety.Findings()
+
+    def clean(values: dict, key: str) -> None:
+        if isinstance(values.get(key), str):
+            values[key], found = html_safety.clean_html(values[key])
+            findings.add(found)
+
+    for model in models.values():
+        values = model["state"]
+        if model["model_name"] in HTML_VALUE_MODELS:
+            clean(values, "value")
+        ipywidgets_7 = str(model.get("model_module_version", "")).startswith("1.")
+        if values.get("description_allow_html") is True or ipywidgets_7:
+            clean(values, "description")
+        outputs = values.get("outputs") if model["model_name"] == "OutputModel" else None
+        for output in outputs if isinstance(outputs, list) else []:
+            data = output.get("data") if isinstance(output, dict) else None
+            if isinstance(data, dict) and isinstance(data.get("text/html"), list | str):
+                data["text/html"] = "".join(data["text/html"])
+                clean(data, "text/html")
+    removed = ["scripts removed"] if findings.scripts else []
+    if findings.remote:
+        urls = ", ".join(dict.fromkeys(findings.remote))
+        removed.append(f"images or frames from other sites shown as links ({urls})")
+    if removed:
+        warnings.append(
+            f"{source}: the saved widgets' HTML (metadata.widgets): {' and '.join(removed)};"
+            " the site runs no script a notebook brings and loads nothing from elsewhere"
+        )
 
 
 # ipywidgets 6 (2017) saved its models as module "jupyter-js-widgets" ~2.0, state format 1; ipywidgets 7

@@ -412,6 +412,42 @@ def test_ipywidgets_6_state_is_read_as_ipywidgets_7_state(tmp_path: Path) -> Non
     assert saved["state"]["o1"]["model_module"] == "@jupyter-widgets/output"
 
 
+def test_html_in_saved_widget_state_is_cleaned_with_one_warning(tmp_path: Path) -> None:
+    controls8, controls7 = ("@jupyter-widgets/controls", "2.0.0"), ("@jupyter-widgets/controls", "1.5.0")
+
+    def model(name: str, module: tuple[str, str], **state: object) -> dict:
+        return {"model_name": name, "model_module": module[0], "model_module_version": module[1], "state": state}
+
+    html = "<b>Bold</b><img src=x onerror=alert(1)>"
+    models = {
+        "h1": model("HTMLModel", controls8, value=html),
+        "h2": model("HTMLMathModel", controls8, value="$x$ <a href='javascript:alert(2)'>link</a>"),
+        "s1": model("IntSliderModel", controls8, description=html, description_allow_html=True),
+        "s2": model("IntSliderModel", controls8, description=html),  # shown as text: left as it is
+        "s3": model("IntSliderModel", controls7, description=html),  # ipywidgets 7 shows every description as HTML
+        "b1": model("ButtonModel", controls8, description="<i>Go</i>", description_allow_html=True),
+        "o1": model("OutputModel", ("@jupyter-widgets/output", "1.0.0"), outputs=[
+            {"output_type": "display_data", "data": {"text/html": ["<p onclick=alert(3)>Out</p>"]}, "metadata": {}}
+        ]),
+        "h3": model("HTMLModel", controls8, value='<img alt="Far" src="https://example.com/a.png">'),
+    }  # fmt: skip
+    mime = "application/vnd.jupyter.widget-state+json"
+    state = {"version_major": 2, "version_minor": 0, "state": models}
+    found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": {mime: state}}))
+    saved = {key: value["state"] for key, value in found.notebook["metadata"]["widgets"][mime]["state"].items()}
+    assert saved["h1"]["value"] == '<b>Bold</b><img src="x">'
+    assert saved["h2"]["value"] == "$x$ <a>link</a>"
+    assert saved["s1"]["description"] == saved["s3"]["description"] == '<b>Bold</b><img src="x">'
+    assert saved["s2"]["description"] == html and saved["b1"]["description"] == "<i>Go</i>"
+    assert saved["o1"]["outputs"][0]["data"]["text/html"] == "<p>Out</p>"
+    assert "example.com" in saved["h3"]["value"] and "<img" not in saved["h3"]["value"]
+    assert found.warnings == [
+        f"{found.source}: the saved widgets' HTML (metadata.widgets): scripts removed and images or frames from"
+        " other sites shown as links (https://example.com/a.png); the site runs no script a notebook brings and"
+        " loads nothing from elsewhere"
+    ]
+
+
 def test_ipywidgets_5_state_without_values_is_named_for_what_it_is(tmp_path: Path) -> None:
     widgets = {"state": {"m1": {"views": []}, "m2": {"views": [{"cell_index": 3}]}}, "version": "1.1.2"}
     found = model_of(tmp_path, v4([markdown("Widgets.")], {"widgets": widgets}))
