@@ -64,6 +64,19 @@ def widgets_6() -> dict:
     return {"version_major": 1, "version_minor": 0, "state": models}
 
 
+def widgets_with_scripts() -> dict:
+    """An HTML widget and a described slider whose saved HTML would run a script where an image fails to load."""
+    models = {f"l{n}": model("LayoutModel", BASE) for n in range(2)}
+    models |= {f"d{n}": model("DescriptionStyleModel", CONTROLS) for n in range(2)}
+    models |= {
+        "html": model("HTMLModel", CONTROLS, layout="IPY_MODEL_l0", style="IPY_MODEL_d0",
+                      value="<b>Bold</b> <img src=missing.png onerror=alert('value')>"),
+        "slider": model("IntSliderModel", CONTROLS, layout="IPY_MODEL_l1", style="IPY_MODEL_d1", value=3,
+                        description="<i>Depth</i><img src=gone.png onerror=alert('description')>"),
+    }  # fmt: skip
+    return {"version_major": 2, "version_minor": 0, "state": models}
+
+
 def chart() -> dict:
     """A Vega-Lite chart of points with no encoding, drawn as SVG: the Altair tutorial's first chart.
 
@@ -111,7 +124,8 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = copy_site(tmp_path_factory.mktemp("widgets"), posts=("welcome",))
     posts = {"widgets-seven": (widgets_7(), ["play", "colour", "text", "tabs", "accordion", "toggle"]),
-             "widgets-six": (widgets_6(), ["old-slider", "old-bar"]), "svg-chart": (None, ["chart"])}  # fmt: skip
+             "widgets-six": (widgets_6(), ["old-slider", "old-bar"]), "svg-chart": (None, ["chart"]),
+             "scripted-html": (widgets_with_scripts(), ["html", "slider"])}  # fmt: skip
     for day, (name, (state, views)) in enumerate(posts.items(), 1):
         (site / "posts" / f"{name}.ipynb").write_text(json.dumps(notebook(state, views)), encoding="utf-8")
         write_meta(site, name, day)
@@ -184,3 +198,21 @@ def test_html_coloured_for_a_white_page_keeps_its_contrast_in_dark_mode(browser:
         rules[scheme] = [node["target"] for violation in found.response["violations"] for node in violation["nodes"]]
     assert rules == {"light": [], "dark": []} and problems == []
     page.close()
+
+
+def test_saved_widget_html_runs_no_script(browser: Browser, widget_site: str) -> None:
+    dialogs: list[str] = []
+    page = browser.new_page()  # listening for dialogs before the page loads: unheard ones are dismissed unseen
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: dialogs.append(f"script error: {error}"))
+    page.route(lambda address: urlsplit(address).hostname != "127.0.0.1", lambda route: route.abort())
+    page.goto(f"{widget_site}/posts/scripted-html/", wait_until="networkidle")
+    page.wait_for_selector(".widget-html b", timeout=20_000)
+    page.wait_for_selector(".widget-slider .widget-label i", timeout=10_000)
+    # Both images have failed to load, and a task after their error events has run.
+    page.wait_for_function("[...document.querySelectorAll('.output_widget_view img')].every(img => img.complete)")
+    page.evaluate("new Promise(resolve => setTimeout(resolve, 0))")
+    images = page.eval_on_selector_all(".output_widget_view img", "all => all.map(img => img.outerHTML)")
+    page.close()
+    assert dialogs == []
+    assert len(images) == 2 and not any("onerror" in image for image in images), images
