@@ -321,7 +321,8 @@ def clean_widget_html(models: dict, source: str, warnings: list[str]) -> None:
     where `description_allow_html` is set (ipywidgets 8) and every description in
     ipywidgets 7 (controls 1.x, which had no such switch), and the text/html of the outputs
     an Output widget saved; without cleaning, `widgets.HTML('<img src=x onerror=...>')`
-    would run on the site.
+    would run on the site. ipywidgets 7's Combobox writes its options into attribute values
+    as HTML: their quotes are written as `&quot;`, which the browser reads back as quotes.
     """
     findings = html_safety.Findings()
 
@@ -337,6 +338,11 @@ def clean_widget_html(models: dict, source: str, warnings: list[str]) -> None:
         ipywidgets_7 = str(model.get("model_module_version", "")).startswith("1.")
         if values.get("description_allow_html") is True or ipywidgets_7:
             clean(values, "description")
+        options = values.get("options") if model["model_name"] == "ComboboxModel" and ipywidgets_7 else None
+        if isinstance(options, list):  # written into `<option value="...">` as HTML: a quote would end the value
+            values["options"] = [
+                option.replace('"', "&quot;") if isinstance(option, str) else option for option in options
+            ]
         outputs = values.get("outputs") if model["model_name"] == "OutputModel" else None
         for output in outputs if isinstance(outputs, list) else []:
             data = output.get("data") if isinstance(output, dict) else None

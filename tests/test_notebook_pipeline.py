@@ -430,6 +430,8 @@ def test_html_in_saved_widget_state_is_cleaned_with_one_warning(tmp_path: Path) 
             {"output_type": "display_data", "data": {"text/html": ["<p onclick=alert(3)>Out</p>"]}, "metadata": {}}
         ]),
         "h3": model("HTMLModel", controls8, value='<img alt="Far" src="https://example.com/a.png">'),
+        "c1": model("ComboboxModel", controls7, options=['a"><img src=x onerror=alert(4)>', "b & c"]),
+        "c2": model("ComboboxModel", controls8, options=['say "hi"']),  # ipywidgets 8 sets each value as text
     }  # fmt: skip
     mime = "application/vnd.jupyter.widget-state+json"
     state = {"version_major": 2, "version_minor": 0, "state": models}
@@ -441,6 +443,8 @@ def test_html_in_saved_widget_state_is_cleaned_with_one_warning(tmp_path: Path) 
     assert saved["s2"]["description"] == html and saved["b1"]["description"] == "<i>Go</i>"
     assert saved["o1"]["outputs"][0]["data"]["text/html"] == "<p>Out</p>"
     assert "example.com" in saved["h3"]["value"] and "<img" not in saved["h3"]["value"]
+    assert saved["c1"]["options"] == ["a&quot;><img src=x onerror=alert(4)>", "b & c"]
+    assert saved["c2"]["options"] == ['say "hi"']
     assert found.warnings == [
         f"{found.source}: the saved widgets' HTML (metadata.widgets): scripts removed and images or frames from"
         " other sites shown as links (https://example.com/a.png); the site runs no script a notebook brings and"
