@@ -31,14 +31,22 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
+import html5lib
+import html5lib.serializer
 from lxml import etree
 from lxml import html as lxml_html
 
-# Attributes whose value the browser loads or follows as a URL.
+# Attributes whose value the browser loads or follows as a URL (HTML, SVG, MathML, and old ones Chromium still reads).
 URL_ATTRIBUTES = frozenset(
-    {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "lowsrc", "dynsrc", "ping"}
-)
+    {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "lowsrc", "dynsrc", "ping",
+     "codebase", "archive", "classid", "manifest", "icon", "profile", "usemap", "longdesc", "cite", "itemtype",
+     "attributionsrc"}
+)  # fmt: skip
+SRCSET_ATTRIBUTES = frozenset({"srcset", "imagesrcset"})
+# Where a URL of another host is only followed when the reader asks (a link, a form sent), or never loaded.
+NAVIGATIONS = frozenset({"action", "formaction", "longdesc", "cite", "itemtype"})
 # Script types the browser runs or acts on (with any `text/javascript1.x`).
 RUNNABLE_SCRIPT_TYPES = frozenset(
     {"", "module", "importmap", "speculationrules", "application/ecmascript", "application/javascript",
@@ -55,11 +63,14 @@ DOCUMENT_TYPES = frozenset(
 )  # fmt: skip
 # Elements that fetch what their `src` (`data` for <object>) names as soon as the page loads.
 EMBEDS = frozenset({"img", "iframe", "frame", "embed", "video", "audio", "object"})
-# A cheap test: HTML without any of these has nothing to clean (almost every output).
+# A cheap test for Markdown: text without any of these has no HTML to clean.
 NEEDLES = re.compile(
-    r"<\s*(script|iframe|frame|img|embed|object|video|audio|link|base|meta)\b|\bon[a-z]+\s*=|script\s*:|data\s*:|url\("
-    r"|@import"
-    r"|srcdoc|srcset|&#|&colon;|&tab;|&newline;",
+    r"<\s*/?\s*(?:script|iframe|frame|img|image|embed|object|applet|video|audio|source|track|input|link|base|meta|style"
+    r"|noscript|noembed|noframes|xmp|plaintext|listing|svg|math|template|form|button|isindex|animate|set|use|textarea|title)\b"
+    r"|\bon[a-z]+\s*=|\b(?:src|srcset|imagesrcset|href|poster|background|data|action|formaction|ping|codebase|archive"
+    r"|classid|manifest|icon|profile|usemap|longdesc|cite|itemtype|attributionsrc|style|srcdoc|lowsrc|dynsrc|fill"
+    r"|filter|mask|clip-path|cursor|marker-start|marker-mid|marker-end)\s*="
+    r"|script\s*:|data\s*:|url\(|@import|&#|&colon;|&tab;|&newline;|\\",
     re.I,
 )
 # In CSS, what fetches from another host: an @import rule of a remote sheet, a remote url(...).
@@ -67,6 +78,15 @@ REMOTE_URL = r"""(?:https?:)?//[^"')\s;]+"""
 REMOTE_CSS = re.compile(
     rf"""@import\s+(?:url\(\s*)?["']?{REMOTE_URL}["']?\s*\)?[^;]*;?|url\(\s*["']?{REMOTE_URL}["']?\s*\)""", re.I
 )
+# CSS read as its tokenizer reads it: comments, escapes (`\68` is `h`), where it fetches, what it names there.
+CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(?:\r\n|[\n\r\f])|(.))", re.S)
+CSS_FETCHING = re.compile(
+    r"@import|\b(?:url|src|image|image-set|-webkit-image-set|cross-fade|-webkit-cross-fade)\s*\(", re.I
+)
+CSS_TARGET = re.compile(r"""\burl\(\s*([^"'\s)]+)|"([^"]*)"|'([^']*)'""", re.I)
+# Characters HTML forbids in a document: C0 controls but white space, DEL, C1 controls, noncharacters, surrogates.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]")
 # What a browser ignores inside a URL's scheme: ASCII whitespace and control characters.
 IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")
 # Markdown's own links and images (not HTML): `[text](javascript:...)` and `![alt](http://...)`.
@@ -126,11 +146,74 @@ def runs_script(url: str, tag: str = "") -> bool:
 
 
 def is_remote(url: str | None) -> bool:
-    """True for a URL on another host (`https://...`, `//host/...`): loading it is a request off the site."""
+    """True for a URL a browser would resolve to another host, as the URL standard reads it.
+
+    `https://h/`, `//h/`, and what browsers read the same way: `\\\\h/` and `/\\h/` (a backslash
+    is a slash), `http:h/` (a special scheme needs no slashes), tabs and newlines anywhere.
+    Any http(s), ftp or ws(s) URL counts, even one that may name this site: a notebook cannot know
+    where the site is served from.
+    """
     if not url:
         return False
-    url = url.strip()
-    return url.startswith("//") or (scheme(url) in ("http", "https", "ftp") and bool(urlsplit(url).netloc))
+    squeezed = re.sub(r"[\t\n\r]", "", url).strip("\x00\x20" + "".join(map(chr, range(1, 32))))
+    if scheme(squeezed) in ("http", "https", "ftp", "ws", "wss"):
+        return True
+    return not scheme(squeezed) and squeezed.replace("\\", "/").startswith("//")
+
+
+def navigates(tag: str, attribute: str) -> bool:
+    """True when the URL in this attribute is only followed when the reader asks: a link, a form sent."""
+    return attribute in NAVIGATIONS or (tag in ("a", "area") and attribute in ("href", "xlink:href"))
+
+
+def remote_srcset(value: str | None) -> bool:
+    """True when any image candidate of a srcset is on another host."""
+    return any(is_remote(part.split()[0]) for part in (value or "").split(",") if part.strip())
+
+
+def css_unescape(css: str) -> str:
+    """CSS with its escapes read (`\\68ttps` is `https`), as the CSS tokenizer reads them."""
+
+    def character(match: re.Match) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return match.group(2) or ""  # an escaped newline is nothing
+
+    return CSS_ESCAPE.sub(character, css)
+
+
+def css_piece_fetches(css: str) -> bool:
+    """True when this CSS, escapes read, names a URL of another host where CSS fetches one."""
+    for text in (css_unescape(css), css_unescape(CSS_COMMENT.sub("", css))):  # a "/*" may sit in a string
+        if not CSS_FETCHING.search(text):
+            continue
+        targets = [next((part for part in groups if part), "") for groups in CSS_TARGET.findall(text)]
+        if any(is_remote(target) or scheme(target) not in ("", "data") for target in targets):
+            return True
+    return False
+
+
+def css_fetches(css: str | None) -> bool:
+    """True when a style sheet or declaration list would fetch something from another host."""
+    return bool(css) and ("(" in css or "@" in css) and css_piece_fetches(css)
+
+
+def local_css(css: str) -> str:
+    """CSS without what it would fetch from another host: a remote `url(...)` made `none`, `@import` rules
+    of remote sheets dropped, and any other declaration or rule that names one (`image-set("https://...")`,
+    escapes) dropped; if something is still left, nothing of the CSS is kept."""
+    css = REMOTE_CSS.sub(lambda match: "" if match.group(0).startswith("@") else "none", css)
+    css = re.sub(r"[^;{}]+", lambda match: "" if css_piece_fetches(match.group(0)) else match.group(0), css)
+    return "" if css_fetches(css) else css
+
+
+def allowed_characters(text: str) -> str:
+    """The text without the control characters HTML forbids (lxml and browsers reject or mangle them); a form
+    feed is white space."""
+    if FORBIDDEN_CHARACTERS.search(text) or "\x0c" in text:
+        return FORBIDDEN_CHARACTERS.sub("", text.replace("\x0c", " "))
+    return text
 
 
 def frame_title(src: str | None) -> str:
@@ -149,19 +232,25 @@ def link_text(attributes: dict[str, str | None], url: str) -> str:
 
 
 def cleaned_attributes(tag: str, attributes: dict[str, str | None], findings: Findings) -> dict[str, str | None]:
-    """The element's attributes without event handlers, script URLs and srcdoc pages; off-site srcset dropped."""
+    """The element's attributes without event handlers, script URLs and srcdoc pages; without off-site URLs an
+    element would load by itself (a poster, a background, an SVG image, a remote srcset) and CSS that fetches
+    from another host. Names are lower case, `xlink:href` written so."""
     kept = {}
     for name, value in attributes.items():
         lowered = name.lower()
-        script_url = lowered in URL_ATTRIBUTES and bool(value) and runs_script(value, tag)
+        url_attribute = lowered in URL_ATTRIBUTES
+        script_url = url_attribute and bool(value) and runs_script(value or "", tag)
         if lowered.startswith("on") or lowered == "srcdoc" or script_url:
             findings.scripts += 1
-        elif (
-            lowered == "srcset"
-            and value
-            and any(is_remote(part.split()[0]) for part in value.split(",") if part.strip())
-        ):
+        elif url_attribute and is_remote(value) and not navigates(tag, lowered):
+            findings.remote.append((value or "").strip())  # a <source>'s, a poster's: the rest of the element stays
+        elif lowered in SRCSET_ATTRIBUTES and remote_srcset(value):
             continue  # the src (itself made a link when off-site) still shows the image
+        elif lowered == "style" and css_fetches(value):
+            if local := local_css(value or "").strip():
+                kept[name] = local
+        elif css_fetches(value):  # an SVG presentation attribute: fill="url(https://...)"
+            findings.remote.append("url(...)")
         else:
             kept[name] = value
     if tag in ("iframe", "frame") and not (kept.get("title") or "").strip():
@@ -175,91 +264,246 @@ def embed_url(tag: str, attributes: dict[str, str | None]) -> str | None:
     return url.strip() if tag in EMBEDS and is_remote(url) else None
 
 
-# --- HTML outputs: lxml ----------------------------------------------------------------------
+# --- HTML outputs: html5lib, which builds the tree a browser builds -------------------------------
+
+NAMESPACE_PREFIXES = {
+    "http://www.w3.org/1999/xlink": "xlink:",
+    "http://www.w3.org/XML/1998/namespace": "xml:",
+    "http://www.w3.org/2000/xmlns/": "xmlns:",
+}
+XHTML = "http://www.w3.org/1999/xhtml"
+# Elements whose content a browser with scripts on never shows (so dropping them loses nothing a
+# reader sees), and whose raw text is where a parser mismatch would hide markup.
+UNSHOWN = frozenset({"noscript", "noembed", "noframes"})
+# Old raw-text elements that do show their text: written as <pre>, whose text is escaped.
+SHOWN_RAW = frozenset({"xmp", "plaintext", "listing"})
+# SVG animations that can set an attribute (a link's href) to a script URL.
+ANIMATIONS = frozenset({"animate", "set", "animatemotion", "animatetransform"})
+ANIMATED = ("to", "from", "by", "values")
+# html5lib's names for markup that ends where the page's own markup would go on it (`<img src=x onerror=f()//`
+# followed by the page's `</div>`): a tag, attribute, comment or raw text left open (not just an element).
+UNFINISHED = frozenset(
+    {"expected-named-closing-tag-but-got-eof", "expected-attribute-name-but-got-eof",
+     "expected-attribute-value-but-got-eof", "expected-end-of-tag-name-but-got-eof", "expected-doctype-but-got-eof",
+     "expected-doctype-name-but-got-eof"}
+)  # fmt: skip
+# ... and the names for an element left open, which the page closes.
+OPEN_ELEMENTS = frozenset(
+    {"eof-in-table", "eof-in-select", "eof-in-foreign-lands", "eof-in-frameset", "eof-in-innerhtml"}
+)
+# Elements whose text html5lib's serialiser writes raw (HTML's raw-text elements), and the two whose text it escapes
+# that a browser reading them as SVG or MathML would read as markup.
+RAW_TEXT = frozenset({"style", "script", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"})
+SERIALISED_AS_TEXT = frozenset({"title", "textarea"})
+
+
+def parse(markup: str) -> tuple[ElementTree.Element, bool]:
+    """The fragment as a browser with scripting on parses it inside a <div> (names hold their namespace),
+    and whether it ends unfinished: inside a tag, an attribute, a comment, a <style> or <script>."""
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
+    root = parser.parseFragment(markup, scripting=True)
+    return root, any(
+        code in UNFINISHED or (code.startswith("eof-in-") and code not in OPEN_ELEMENTS) for _, code, _ in parser.errors
+    )
+
+
+def name_of(key: str) -> str:
+    """An element's or attribute's name as markup writes it (`xlink:href`), lower case; no namespace URI."""
+    namespace, _, local = key[1:].partition("}") if key.startswith("{") else ("", "", key)
+    prefix = (
+        ""
+        if namespace in ("", XHTML, "http://www.w3.org/2000/svg", "http://www.w3.org/1998/Math/MathML")
+        else (NAMESPACE_PREFIXES.get(namespace, ""))
+    )
+    return (prefix + local).lower()
+
+
+def in_html(element: ElementTree.Element) -> bool:
+    return str(element.tag).startswith("{" + XHTML + "}")
+
+
+def problems(parent: ElementTree.Element, as_written: bool = True, foreign: bool = False) -> list[str]:
+    """What under `parent` would run a script or fetch from another host: the final check (module docstring).
+
+    html5lib follows the HTML standard of 2020; browsers since break out of SVG and MathML in a few
+    more places (`</p>`, `<mglyph>` in a table), and markup that one parser reads as an element
+    inside <svg> and the other as a <style>'s text is how scripts get past sanitisers. So
+    raw text inside foreign content may hold no `<`, nor (in markup used as written, not
+    serialised by us with `<` escaped) may an attribute there.
+    """
+    found = []
+    for element in parent:
+        if not isinstance(element.tag, str):
+            continue
+        tag = name_of(element.tag)
+        inside = foreign or not in_html(element)
+        attributes = {name_of(name): value for name, value in element.attrib.items()}
+        runnable = attributes.get("src") or attributes.get("href") or not is_data_block(attributes.get("type"))
+        raw = RAW_TEXT | SERIALISED_AS_TEXT if as_written else RAW_TEXT
+        if (
+            (tag == "script" and runnable)
+            or tag in ("base", *UNSHOWN, *SHOWN_RAW)
+            or (tag == "meta" and "http-equiv" in attributes)
+            or (tag in ANIMATIONS and any(runs_script(attributes.get(name) or "") for name in ANIMATED))
+            or (tag == "style" and css_fetches(element.text))
+            or (tag == "link" and is_remote(attributes.get("href")))
+            or (tag in raw and (inside or tag == "style") and "<" in "".join(element.itertext()))
+        ):
+            found.append(f"<{tag}>")
+        for name, value in attributes.items():
+            url = name in URL_ATTRIBUTES
+            if (
+                name.startswith("on")
+                or name == "srcdoc"
+                or (url and runs_script(value, tag))
+                or (url and is_remote(value) and not navigates(tag, name))
+                or (name in SRCSET_ATTRIBUTES and remote_srcset(value))
+                or css_fetches(value)
+                or (as_written and inside and "<" in value)
+            ):
+                found.append(f"<{tag} {name}={value!r}>")
+        found += problems(element, as_written, inside)
+    return found
+
+
+def unsafe(markup: str, as_written: bool = True) -> list[str]:
+    """What of `markup`, parsed as a browser parses it, would run or fetch from elsewhere; [] when nothing.
+
+    `as_written` False: the markup is html5lib's serialisation, where no attribute holds a raw `<`."""
+    root, unfinished = parse(markup)
+    return ["unfinished markup"] * unfinished + problems(root, as_written)
+
+
+def drop(parent: ElementTree.Element, element: ElementTree.Element) -> None:
+    """Remove the element and what it holds, its tail text kept where it was."""
+    index = list(parent).index(element)
+    if element.tail and index:
+        parent[index - 1].tail = (parent[index - 1].tail or "") + element.tail
+    elif element.tail:
+        parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def link_for(url: str, text: str, tail: str | None, inside_link: bool) -> ElementTree.Element:
+    """A link to `url` reading `text`, standing where an image or frame was; a span inside another link."""
+    link = ElementTree.Element(f"{{{XHTML}}}{'span' if inside_link else 'a'}", {} if inside_link else {"href": url})
+    link.text, link.tail = text, tail
+    return link
+
+
+def clean_tree(root: ElementTree.Element, findings: Findings) -> bool:
+    """Clean the parsed fragment in place (module docstring); True when anything changed."""
+    return clean_children(root, findings, inside_link=False, foreign=False)
+
+
+def clean_children(parent: ElementTree.Element, findings: Findings, inside_link: bool, foreign: bool) -> bool:
+    changed = False
+    for element in list(parent):
+        if not isinstance(element.tag, str):
+            continue  # a comment
+        tag = name_of(element.tag)
+        inside = foreign or not in_html(element)
+        # SVG, MathML and attributes holding "<" are where parsers disagree: written out again, "<" escaped.
+        changed = changed or not in_html(element) or any("<" in value for value in element.attrib.values())
+        attributes = {name_of(name): value for name, value in element.attrib.items()}
+        script = tag == "script" and bool(
+            attributes.get("src") or attributes.get("href") or not is_data_block(attributes.get("type"))
+        )
+        animation = tag in ANIMATIONS and any(runs_script(attributes.get(name) or "") for name in ANIMATED)
+        findings.scripts += script or animation
+        if (
+            script
+            or animation
+            or tag in UNSHOWN
+            or tag == "base"
+            or (tag == "meta" and "http-equiv" in attributes)  # a redirect, a cookie, another policy
+            or (tag == "link" and is_remote(attributes.get("href")))
+            # Markup in raw text inside SVG or MathML, or in CSS, is a parser mismatch waiting (problems()).
+            or (tag in RAW_TEXT and (inside or tag == "style") and "<" in "".join(element.itertext()))
+        ):
+            drop(parent, element)
+            changed = True
+            continue
+        if tag in SHOWN_RAW and in_html(element):
+            element.tag = f"{{{XHTML}}}pre"
+            changed = True
+        if tag == "iframe" and element.text:
+            element.text = None  # never shown; raw text that other parsers read as markup
+            changed = True
+        if in_html(element) and (url := embed_url(tag, attributes)) is not None:
+            findings.remote.append(url)
+            parent[list(parent).index(element)] = link_for(url, link_text(attributes, url), element.tail, inside_link)
+            changed = True
+            continue
+        kept = cleaned_attributes(tag, attributes, findings)
+        if kept != attributes:
+            element.attrib = {name: value or "" for name, value in kept.items()}
+            changed = True
+        if tag == "style" and css_fetches(element.text):
+            element.text = local_css(element.text or "")
+            changed = True
+        changed = clean_children(element, findings, inside_link or tag == "a", inside) or changed
+    return changed
+
+
+SERIALIZER_OPTIONS = {
+    "quote_attr_values": "always",
+    "omit_optional_tags": False,
+    "minimize_boolean_attributes": False,
+    "escape_lt_in_attrs": True,
+    "use_trailing_solidus": False,
+}
+
+
+def serialise(root: ElementTree.Element) -> str:
+    """The fragment's HTML: the children of the parsing <div>."""
+    for element in root.iter():  # prefixed names (`xlink:href`) as markup writes them; the browser maps them back
+        if any(name.startswith("{") for name in element.attrib):
+            element.attrib = {name_of(name) if "{" in name else name: value for name, value in element.attrib.items()}
+    walker = html5lib.getTreeWalker("etree")
+    return html5lib.serializer.HTMLSerializer(**SERIALIZER_OPTIONS).render(walker(root))
+
+
+def as_text(markup: str) -> str:
+    """HTML that shows `markup` as its source, never as markup."""
+    return f'<pre class="nb-unsafe-html">{html.escape(markup, quote=False)}</pre>'
+
+
+def clean_html(markup: str) -> tuple[str, Findings]:
+    """The HTML without its scripts and off-site requests (module docstring), and what was taken out.
+
+    HTML with nothing to clean is returned as it was, byte for byte. Whatever is returned has
+    been parsed again as a browser parses it and holds nothing that runs or fetches from
+    elsewhere; if cleaning could not get there, the output is its source as text.
+    """
+    findings = Findings()
+    markup = allowed_characters(markup)
+    if not NEEDLES.search(markup):
+        return markup, findings
+    try:
+        root, unfinished = parse(markup)
+        if clean_tree(root, findings) or unfinished:  # written out again, what was left open is closed
+            cleaned = serialise(root)
+            left = unsafe(cleaned, as_written=False)
+        else:
+            cleaned, left = markup, problems(root)
+    except Exception:  # html5lib takes any string; this is the net under a bug of ours, never a traceback
+        left = ["unparsable"]
+    if left:
+        findings.scripts = max(findings.scripts, 1)
+        return as_text(markup), findings
+    return cleaned, findings
 
 
 def local_name(element: etree._Element) -> str:
     return str(element.tag).rsplit("}", 1)[-1].split(":")[-1].lower()
 
 
-def replace_with_link(element: lxml_html.HtmlElement, url: str, text: str) -> None:
-    """Put a link to `url` (text `text`) where the element was, its tail kept; a span inside another link."""
-    inside_link = any(local_name(ancestor) == "a" for ancestor in element.iterancestors())
-    link = lxml_html.Element("span" if inside_link else "a")
-    if not inside_link:
-        link.set("href", url)
-    link.text = text
-    link.tail = element.tail
-    element.getparent().replace(element, link)
-
-
-def clean_tree(root: lxml_html.HtmlElement, findings: Findings) -> bool:
-    """Clean the parsed fragment in place (module docstring); True when anything changed."""
-    changed = False
-    for element in list(root.iter()):
-        if not isinstance(element.tag, str) or element is root or element.getparent() is None:
-            continue  # comments, and elements already removed with an ancestor
-        tag = local_name(element)
-        if tag == "script" and (element.get("src") or not is_data_block(element.get("type"))):
-            findings.scripts += 1
-            element.drop_tree()
-            changed = True
-            continue
-        if (
-            tag == "base"
-            or (tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh")
-            or (tag == "link" and is_remote(element.get("href")))
-        ):
-            element.drop_tree()  # another base for every link, a redirect, a stylesheet from elsewhere
-            changed = True
-            continue
-        attributes = dict(element.attrib)
-        if (url := embed_url(tag, attributes)) is not None:
-            findings.remote.append(url)
-            replace_with_link(element, url, link_text(attributes, url))
-            changed = True
-            continue
-        kept = cleaned_attributes(tag, attributes, findings)
-        if kept.get("style") and REMOTE_CSS.search(kept["style"]):
-            kept["style"] = local_css(kept["style"])
-        if kept != attributes:
-            element.attrib.clear()
-            element.attrib.update(kept)
-            changed = True
-        if tag == "style" and element.text and REMOTE_CSS.search(element.text):
-            element.text = local_css(element.text)
-            changed = True
-    return changed
-
-
-def local_css(css: str) -> str:
-    """CSS without what it would fetch from another host: `@import` rules dropped, `url(...)` made `none`."""
-    return REMOTE_CSS.sub(lambda match: "" if match.group(0).startswith("@") else "none", css)
-
-
-def clean_html(markup: str) -> tuple[str, Findings]:
-    """The HTML without its scripts and off-site requests (module docstring), and what was taken out.
-
-    HTML with nothing to clean is returned as it was, byte for byte.
-    """
-    findings = Findings()
-    if not NEEDLES.search(markup):
-        return markup, findings
-    try:
-        root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    except etree.ParserError:  # nothing lxml can hold: no element at all
-        return markup, findings
-    if not clean_tree(root, findings):
-        return markup, findings
-    head = html.escape(root.text or "", quote=False)
-    return head + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root), findings
-
-
 def visible(markup: str) -> bool:
     """True when the HTML shows a reader something: text, or an image, table, chart or control."""
     try:
-        root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    except etree.ParserError:
+        root = lxml_html.fragment_fromstring(allowed_characters(markup), create_parent="div")
+    except (etree.ParserError, ValueError):
         return bool(markup.strip())
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -319,12 +563,17 @@ class TagScanner(HTMLParser):
                 self.open = (tag, start, link)
             return
         kept = cleaned_attributes(tag, attributes, self.findings)
+        starttag = self.get_starttag_text() or ""
         if kept != attributes:
-            closing = "/>" if (self.get_starttag_text() or "").rstrip().endswith("/>") else ">"
+            closing = "/>" if starttag.rstrip().endswith("/>") else ">"
             written = "".join(
                 f" {name}" if value is None else f' {name}="{html.escape(value)}"' for name, value in kept.items()
             )
-            self.edits.append((start, end, f"<{tag}{written}{closing}"))
+            starttag = f"<{tag}{written}{closing}"
+            if tag != "iframe":
+                self.edits.append((start, end, starttag))
+        if tag == "iframe":  # what it holds is never shown, and is raw text to a browser but markup to this tokenizer
+            self.open = ("iframe", start, f"{starttag}</iframe>")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -357,8 +606,15 @@ def clean_markdown_text(text: str, findings: Findings) -> str:
     """One piece of Markdown outside code, cleaned."""
     if NEEDLES.search(text):
         scanner = TagScanner(text, findings)
-        scanner.feed(text)
-        text = scanner.finish()
+        try:
+            scanner.feed(text)
+            text = scanner.finish()
+        except Exception:  # Python's tokenizer asserts on some `<![` sections: those, or else all tags, shown as text
+            text = (
+                clean_markdown_text(text.replace("<!", "&lt;!"), findings)
+                if "<!" in text
+                else text.replace("<", "&lt;")
+            )
 
     def script_link(match: re.Match) -> str:
         findings.scripts += 1
@@ -381,12 +637,14 @@ def clean_markdown(text: str) -> tuple[str, Findings]:
     Markdown and HTML are read by different parsers (nbconvert's Markdown renderer, then the
     browser), and a tag can hide from the one that looks for it: in an unclosed comment, in
     what looks like code but is not. So the HTML that nbconvert makes of the cleaned text is
-    checked; if it would still run a script, every `<` outside code is written as `&lt;`
+    checked as a browser parses it; if it would still run a script or fetch from another host, every
+    `<` outside code is written as `&lt;`
     (the tags show as text), and if even that runs one, the cell is shown as its source, in
     a code block. An author's ordinary HTML never gets that far.
     """
     findings = Findings()
-    if not NEEDLES.search(text) and "](" not in text and "]:" not in text:
+    text = allowed_characters(text)
+    if not NEEDLES.search(text) and "](" not in text and "]:" not in text and "![" not in text:
         return text, findings
     cleaned = outside_code(text, lambda piece: clean_markdown_text(piece, findings))
     remote = {label_key(label): url for label, url in MARKDOWN_DEFINITION.findall(cleaned) if is_remote(url)}
@@ -401,7 +659,7 @@ def clean_markdown(text: str) -> tuple[str, Findings]:
             return match.group(0)[1:]  # the same reference without its "!": a link to the image
 
         cleaned = outside_code(cleaned, lambda piece: MARKDOWN_REFERENCE_IMAGE.sub(as_link, piece))
-    if not NEEDLES.search(text) or renders_safely(cleaned):
+    if renders_safely(cleaned):
         return cleaned, findings
     findings.scripts = max(findings.scripts, 1)
     escaped = outside_code(cleaned, lambda piece: piece.replace("<", "&lt;"))
@@ -435,4 +693,4 @@ def renders_safely(markdown: str) -> bool:
         rendered = markdown2html_mistune(markdown.replace("attachment:", "attachment-file:"))
     except Exception:  # a renderer failure is no proof of safety: the caller falls back to a code block
         return False
-    return clean_html(rendered)[1].scripts == 0
+    return not unsafe(rendered)
