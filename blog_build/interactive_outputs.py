@@ -252,8 +252,10 @@ def bokeh_elements(render_items: list) -> list[str]:
 # `<%= expression %>` (its value as HTML), `<%- expression %>` (its value as text).
 TEMPLATE_TAG = re.compile(r"<%([=-]?)([\s\S]*?)%>")
 IDENTIFIER = re.compile(r"\s*[A-Za-z_$][\w$]*\s*")
-# Stands for the column value a template writes: any string, the worst being a script URL.
+# Stands for the column value a template writes: any string, the worst being a script URL; one
+# written as HTML (`<%=`) is marked apart, to be found if it is inside a tag.
 TEMPLATE_VALUE = "javascript:\ue000"
+RAW_TEMPLATE_VALUE = TEMPLATE_VALUE + "\ue001"
 # Models of BokehJS that follow a URL they are given (a script URL runs when they do).
 BOKEH_URLS = {"OpenURL": "url", "HelpTool": "redirect"}
 
@@ -270,7 +272,7 @@ def template_problem(template: str) -> str | None:
     tags = TEMPLATE_TAG.findall(template)
     if any(not kind or not IDENTIFIER.fullmatch(code) for kind, code in tags):
         return "code in an HTMLTemplateFormatter's template"
-    probe = TEMPLATE_TAG.sub(lambda tag: TEMPLATE_VALUE + ("" if tag.group(1) == "=" else ""), template)
+    probe = TEMPLATE_TAG.sub(lambda tag: RAW_TEMPLATE_VALUE if tag.group(1) == "=" else TEMPLATE_VALUE, template)
     cleaned, found = html_safety.clean_html(probe)
     if cleaned != probe or found.scripts or found.remote:
         return "an HTMLTemplateFormatter's template that cleaning would change"
@@ -280,7 +282,7 @@ def template_problem(template: str) -> str | None:
         return None
     for element in root.iter():
         inside = [str(element.tag), *element.attrib.keys(), *element.attrib.values()]
-        if any(TEMPLATE_VALUE + "" in text for text in inside):
+        if any(RAW_TEMPLATE_VALUE in text for text in inside):
             return "an HTMLTemplateFormatter's template writing a value as HTML inside a tag"
     return None
 
