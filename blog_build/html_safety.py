@@ -9,17 +9,31 @@ runs (interactive_outputs.py); everything else is cleaned here:
 
 - `<script>` elements are removed, except data blocks (a `type` ending in `json`, which the
   browser never runs); so are inline event handlers (`onerror=`, `onload=`...), `srcdoc`
-  pages, and `javascript:`, `vbscript:` and non-image `data:` URLs;
+  pages, SVG animations that set a script URL, and `javascript:`, `vbscript:` and non-image
+  `data:` URLs;
 - an image or frame from another host becomes a link to it (its alt or title as text, else
-  the URL), and a stylesheet from another host is removed: pages make no request off the site;
-- an iframe that stays (a file of the site) gets a `title`, which screen readers announce.
+  the URL); any other URL an element would load by itself from another host (a poster, a
+  `<source>`, a background, an SVG `<image>` or `<use>`, a srcset) is dropped, and so are CSS
+  declarations and rules that name one (`url()`, `image-set()`, `@import`, CSS escapes read).
+  URLs are read as browsers read them: `\\host/x`, `http:host/x` and tabs inside count;
+- an iframe that stays (a file of the site) gets a `title`, which screen readers announce;
+- control characters HTML forbids are removed (lxml refuses them later in the build).
 
-Everything else is kept as it was: tables with their style attributes, SVG, `<style>`.
-HTML outputs are parsed with lxml and written back only when something changed (lxml's
-serialisation is what the browser then reads, so a script cannot hide in a quirk of the
-parser). Markdown is not HTML: there only the tags concerned are found (by Python's HTML
-tokenizer, outside code spans and blocks) and rewritten in place, so the Markdown around
-them is untouched; then what nbconvert renders of the result is checked (clean_markdown).
+Everything else is kept: tables with their style attributes, `<style>`, SVG and MathML (written out again).
+
+What is HTML is judged as the browser will parse it: with html5lib, which builds the tree
+the HTML standard prescribes (scripting on, so `<noscript>` is raw text; `<style>` inside
+`<svg>` holds elements). libxml2, which lxml uses, reads both the other way, and that
+disagreement let `<svg><style><img onerror>` through. Where html5lib itself may differ from
+today's browsers (SVG and MathML content, attributes holding `<`), the tree is written out
+again by html5lib's serialiser with `<` escaped, raw text holding `<` there is dropped, and
+`<noscript>`, `<noembed>`, `<noframes>` (never shown with scripts on) go. Last, the result is
+parsed again and checked (`unsafe`): if anything would still run or fetch from elsewhere,
+the output is shown as its source, escaped, never as HTML.
+
+Markdown is not HTML: there only the tags concerned are found (by Python's HTML tokenizer,
+outside code spans and blocks) and rewritten in place, so the Markdown around them is
+untouched; then what nbconvert renders of the result is checked the same way (clean_markdown).
 """
 
 from __future__ import annotations
@@ -63,7 +77,7 @@ DOCUMENT_TYPES = frozenset(
 )  # fmt: skip
 # Elements that fetch what their `src` (`data` for <object>) names as soon as the page loads.
 EMBEDS = frozenset({"img", "iframe", "frame", "embed", "video", "audio", "object"})
-# A cheap test for Markdown: text without any of these has no HTML to clean.
+# In Markdown, what the tag scanner looks at: without any of these a text has no HTML to clean.
 NEEDLES = re.compile(
     r"<\s*/?\s*(?:script|iframe|frame|img|image|embed|object|applet|video|audio|source|track|input|link|base|meta|style"
     r"|noscript|noembed|noframes|xmp|plaintext|listing|svg|math|template|form|button|isindex|animate|set|use|textarea|title)\b"
@@ -478,7 +492,7 @@ def clean_html(markup: str) -> tuple[str, Findings]:
     """
     findings = Findings()
     markup = allowed_characters(markup)
-    if not NEEDLES.search(markup):
+    if "<" not in markup:  # no element, and nothing left open that the page's markup after it would continue
         return markup, findings
     try:
         root, unfinished = parse(markup)
@@ -644,7 +658,7 @@ def clean_markdown(text: str) -> tuple[str, Findings]:
     """
     findings = Findings()
     text = allowed_characters(text)
-    if not NEEDLES.search(text) and "](" not in text and "]:" not in text and "![" not in text:
+    if "<" not in text and not NEEDLES.search(text) and "](" not in text and "]:" not in text and "![" not in text:
         return text, findings
     cleaned = outside_code(text, lambda piece: clean_markdown_text(piece, findings))
     remote = {label_key(label): url for label, url in MARKDOWN_DEFINITION.findall(cleaned) if is_remote(url)}
@@ -684,13 +698,13 @@ def outside_code(text: str, change: Callable[[str], str]) -> str:
 
 
 def renders_safely(markdown: str) -> bool:
-    """True when the HTML that nbconvert's Markdown renderer makes of `markdown` holds no script to remove."""
+    """True when the HTML that nbconvert's Markdown renderer makes of `markdown`, parsed as a browser parses
+    it, holds nothing that runs or fetches from another host (`unsafe`)."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     # nbconvert's renderer stops on `![x](attachment:NAME)` without the cell's attachments, which the
     # model turns into image files only after cleaning; where an image points does not decide a script.
     try:
-        rendered = markdown2html_mistune(markdown.replace("attachment:", "attachment-file:"))
-    except Exception:  # a renderer failure is no proof of safety: the caller falls back to a code block
+        return not unsafe(markdown2html_mistune(markdown.replace("attachment:", "attachment-file:")))
+    except Exception:  # a failure (the renderer's, or nesting too deep) is no proof of safety: the caller falls back
         return False
-    return not unsafe(rendered)
