@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from blog_build import html_safety, libraries
+from blog_build import html_safety, libraries, maps
 
 PLOTLY = "application/vnd.plotly.v1+json"
 # What Bokeh 3's notebook `show` saves beside the plot's script; on the site, the plot's
@@ -93,6 +93,8 @@ def library_for(mime: str) -> str | None:
         return "plotly"
     if mime == BOKEH:
         return "bokeh"
+    if mime == maps.MAP:
+        return maps.LIBRARY
     if VEGALITE.fullmatch(mime) or VEGA.fullmatch(mime):
         return "vega"
     if mime == WIDGET_VIEW:
@@ -477,6 +479,7 @@ class Prepared:
     markdown_cells: set[int] = field(default_factory=set)  # numbers of the markdown cells among `cleaned`
     unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
     scripted_bokeh: list[tuple[int, str]] = field(default_factory=list)  # (cell, what) of Bokeh plots running JS
+    map_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of folium maps shown as a note
 
     def warnings(self, source: str) -> list[str]:
         lines = [
@@ -494,6 +497,7 @@ class Prepared:
             " a notebook brings"
             for cell, what in self.scripted_bokeh
         ]
+        lines += [f"{source}: cell {cell}: the folium map is shown as a note: {why}" for cell, why in self.map_problems]
         for cell, found in sorted(self.cleaned.items()):
             where = "its markdown" if cell in self.markdown_cells else "its output"
             if found.scripts:
@@ -539,6 +543,9 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
             data[PLOTLY] = figure
         elif (chart := altair_chart(markup)) is not None:
             data[chart[0]] = chart[1]
+        elif (problem := maps.prepare_map(data, markup, available, cell)) is not None:
+            prepared.map_problems.append((cell, problem))
+            return True  # data holds the note (blog_build/maps.py)
     for mime in [mime for mime in data if library_for(mime) == "vega" and mime not in DISPLAY_PRIORITY]:
         major = re.search(r"\.v(\d+)", mime).group(1)  # v5.20 is drawn as v5: the template knows majors
         data[re.sub(r"\.v[\d.]+\+", f".v{major}+", mime)] = data.pop(mime)

@@ -79,6 +79,18 @@ LIBRARIES = {
     "bokeh-widgets": Library(("@bokeh/bokehjs/build/js/bokeh-widgets.min.js",)),
     "bokeh-tables": Library(("@bokeh/bokehjs/build/js/bokeh-tables.min.js",)),
     "bokeh-mathjax": Library(("@bokeh/bokehjs/build/js/bokeh-mathjax.min.js",)),
+    # What a folium map's own page loads (blog_build/maps.py), at the versions folium 0.20 names:
+    # Leaflet, its marker and layer images, and jQuery for folium's popups. Assets only: the
+    # map's page links them, the post's page loads none of them.
+    "leaflet": Library(
+        (),
+        (
+            "leaflet/dist/leaflet.js",
+            "leaflet/dist/leaflet.css",
+            "leaflet/dist/images/*.png",
+            "jquery/dist/jquery.min.js",
+        ),
+    ),
     # html-manager's standalone bundle renders every widget view from the saved widget
     # state on its own; the icon fonts are looked up beside it.
     "widgets": Library(

@@ -20,7 +20,7 @@ from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, get_logger, makedirs
 
-from blog_build import ansi_colours, libraries, long_outputs, pipeline, references, rendering, text_notebooks
+from blog_build import ansi_colours, libraries, long_outputs, maps, pipeline, references, rendering, text_notebooks
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
 from blog_build.store import write_if_changed
 from plugins import versions
@@ -123,15 +123,16 @@ class CompileIPynb(PageCompiler):
             site_pipeline(self.site).images.publish(name, folder)
         rendering.drop_repeated_title(notebook, post.title(lang))
         references.show_absent(notebook, getattr(post, "absent_files", set()))  # set by plugins/scan_posts
+        for map_file in maps.map_files(notebook, url):
+            makedirs(str(folder))
+            write_if_changed(folder / map_file.name, map_file.text)
         for text_file in self.text_outputs(notebook, url):
             makedirs(str(folder))
             write_if_changed(folder / text_file.name, text_file.text)
         references.copy_referenced_files(files_referred_to(post, model), Path(post.source_path).parent, folder)
         repository = self.site.config.get("NOTEBOOK_REPOSITORY", {})
         header = rendering.tools_bar(notebook, post.source_link(lang), post.source_path, repository)
-        html = rendering.notebook_to_html(
-            self.exporter(), notebook, header, libraries.script_tags(set(model.libraries))
-        )
+        html = rendering.notebook_to_html(self.exporter(), notebook, header, page_scripts(model))
         return self.site.apply_shortcodes_uuid(html, codes, filename=post.source_path, extra_context={"post": post})
 
     def extract_shortcodes(self, page: dict) -> dict:
@@ -156,8 +157,9 @@ class CompileIPynb(PageCompiler):
         )
         notebook = render_ready(model.notebook)
         self.text_outputs(notebook, None)  # no post folder: huge outputs are folded in the page
+        maps.map_files(notebook, None)  # and maps are a note
         codes = self.extract_shortcodes(notebook)
-        html = rendering.notebook_to_html(self.exporter(), notebook, "", libraries.script_tags(set(model.libraries)))
+        html = rendering.notebook_to_html(self.exporter(), notebook, "", page_scripts(model))
         return self.site.apply_shortcodes_uuid(html, codes, filename=source_path, extra_context={"post": post})
 
     def image_location(self, post, lang: str | None) -> tuple[Path, str]:
@@ -172,6 +174,7 @@ class CompileIPynb(PageCompiler):
         paths = [folder / name for name in model.images]
         paths += references.targets(files_referred_to(post, model), Path(post.source_path).parent, folder)
         paths += [folder / name for name in self.long_output_files(model)]
+        paths += [folder / name for name in self.map_file_names(model)]
         return [str(path) for path in paths]
 
     def long_output_files(self, model) -> list[str]:
@@ -188,6 +191,13 @@ class CompileIPynb(PageCompiler):
                 return []
         notebook = render_ready(notes.page(model))
         return [text_file.name for text_file in self.text_outputs(notebook, "")]
+
+    def map_file_names(self, model) -> list[str]:
+        """The names of the map pages compile() writes beside the post: only a model needing Leaflet has any."""
+        if maps.LIBRARY not in model.libraries:
+            return []
+        notebook = render_ready(site_pipeline(self.site).page(model))
+        return [map_file.name for map_file in maps.map_files(notebook, "")]
 
     def text_outputs(self, notebook, url: str | None) -> list[long_outputs.TextFile]:
         """Text outputs readied for the page (in place): colours in the palette, long ones folded; files to write."""
@@ -231,6 +241,11 @@ class CompileIPynb(PageCompiler):
         makedirs(os.path.dirname(path))
         with open(path, "w", encoding="utf-8") as stream:
             nbformat.write(notebook, stream, version=4)
+
+
+def page_scripts(model) -> str:
+    """The script elements of the libraries the post's page draws with (a map's page loads Leaflet, not the post)."""
+    return libraries.script_tags(set(model.libraries) - {maps.LIBRARY})
 
 
 def files_referred_to(post, model) -> list[tuple[int, str]]:
