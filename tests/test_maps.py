@@ -266,3 +266,18 @@ def test_index_pages_and_feeds_stop_before_the_map(map_site: Path) -> None:
     for page in ("index.html", "rss.xml"):
         text = (map_site / "output" / page).read_text(encoding="utf-8")
         assert "A folium map" in text and "nb-map" not in text and "iframe" not in text
+
+
+def test_a_changed_map_replaces_its_file_and_the_old_one_goes(tmp_path: Path) -> None:
+    site = copy_site(tmp_path / "site", posts=("welcome",))
+    for path in FIXTURES.glob("folium-map.*"):
+        shutil.copy(path, site / "posts" / path.name)
+    nikola(site, "build")
+    post = site / "output" / "posts" / "folium-map"
+    [old] = [path for path in post.glob("*.html") if path.name != "index.html"]
+    source = site / "posts" / "folium-map.ipynb"
+    source.write_text(source.read_text(encoding="utf-8").replace("Trafalgar Square", "Nelson's Column"), "utf-8")
+    nikola(site, "build")
+    [new] = [path for path in post.glob("*.html") if path.name != "index.html"]
+    assert new != old and "Nelson" in new.read_text(encoding="utf-8"), "the map's page is rendered again"
+    assert f'src="{new.name}"' in (post / "index.html").read_text(encoding="utf-8")
