@@ -311,14 +311,29 @@ RAW_TEXT = frozenset({"style", "script", "xmp", "iframe", "noembed", "noframes",
 SERIALISED_AS_TEXT = frozenset({"title", "textarea"})
 
 
-def parse(markup: str) -> tuple[ElementTree.Element, bool]:
-    """The fragment as a browser with scripting on parses it inside a <div> (names hold their namespace),
-    and whether it ends unfinished: inside a tag, an attribute, a comment, a <style> or <script>."""
+@dataclass
+class Parsed:
+    """A fragment parsed as a browser with scripting on parses it inside a <div> (names hold their namespace)."""
+
+    root: ElementTree.Element
+    unfinished: bool  # it ends inside a tag, an attribute, a comment, a <style>, <textarea> or <script>
+    open_elements: list[str]  # elements left open at its end, as `namespace name`: the page's markup goes on in them
+
+
+# What stands for the page's markup after a fragment used as written (a markdown cell): it must stay the page's.
+SENTINEL_ID = "nb-after-fragment"
+SENTINEL = f'<i id="{SENTINEL_ID}"></i>'
+
+
+def parse(markup: str) -> Parsed:
     parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"))
     root = parser.parseFragment(markup, scripting=True)
-    return root, any(
+    # The tokenizer ends outside plain text when a <textarea>, <title> or raw-text element is left open.
+    in_text = parser.tokenizer.state == parser.tokenizer.dataState
+    unfinished = not in_text or any(
         code in UNFINISHED or (code.startswith("eof-in-") and code not in OPEN_ELEMENTS) for _, code, _ in parser.errors
     )
+    return Parsed(root, unfinished, [f"{element.namespace} {element.name}" for element in parser.tree.openElements[1:]])
 
 
 def name_of(key: str) -> str:
@@ -362,6 +377,8 @@ def problems(parent: ElementTree.Element, as_written: bool = True, foreign: bool
             or (tag == "style" and css_fetches(element.text))
             or (tag == "link" and is_remote(attributes.get("href")))
             or (tag in raw and (inside or tag == "style") and "<" in "".join(element.itertext()))
+            # html5lib 1.1 closes a <template> where browsers keep it open (`<template><table></p>`).
+            or (as_written and tag == "template")
         ):
             found.append(f"<{tag}>")
         for name, value in attributes.items():
@@ -384,8 +401,20 @@ def unsafe(markup: str, as_written: bool = True) -> list[str]:
     """What of `markup`, parsed as a browser parses it, would run or fetch from elsewhere; [] when nothing.
 
     `as_written` False: the markup is html5lib's serialisation, where no attribute holds a raw `<`."""
-    root, unfinished = parse(markup)
-    return ["unfinished markup"] * unfinished + problems(root, as_written)
+    parsed = parse(markup + SENTINEL if as_written else markup)
+    left_open = as_written and (parsed.unfinished or not in_body(parsed.root))
+    return ["markup left open"] * left_open + problems(parsed.root, as_written)
+
+
+def in_body(parent: ElementTree.Element) -> bool:
+    """True when SENTINEL, the page's markup after the fragment, is an HTML element outside <template>, SVG and
+    MathML: the fragment left nothing open that changes how the page goes on."""
+    for element in parent:
+        if not isinstance(element.tag, str) or not in_html(element) or name_of(element.tag) == "template":
+            continue
+        if element.get("id") == SENTINEL_ID or in_body(element):
+            return True
+    return False
 
 
 def drop(parent: ElementTree.Element, element: ElementTree.Element) -> None:
@@ -417,8 +446,14 @@ def clean_children(parent: ElementTree.Element, findings: Findings, inside_link:
             continue  # a comment
         tag = name_of(element.tag)
         inside = foreign or not in_html(element)
-        # SVG, MathML and attributes holding "<" are where parsers disagree: written out again, "<" escaped.
-        changed = changed or not in_html(element) or any("<" in value for value in element.attrib.values())
+        # SVG, MathML, <template> and attributes holding "<" are where parsers disagree: written out again, closed
+        # and with "<" escaped.
+        changed = (
+            changed
+            or not in_html(element)
+            or tag == "template"
+            or any("<" in value for value in element.attrib.values())
+        )
         attributes = {name_of(name): value for name, value in element.attrib.items()}
         script = tag == "script" and bool(
             attributes.get("src") or attributes.get("href") or not is_data_block(attributes.get("type"))
@@ -495,8 +530,10 @@ def clean_html(markup: str) -> tuple[str, Findings]:
     if "<" not in markup:  # no element, and nothing left open that the page's markup after it would continue
         return markup, findings
     try:
-        root, unfinished = parse(markup)
-        if clean_tree(root, findings) or unfinished:  # written out again, what was left open is closed
+        parsed = parse(markup)
+        root = parsed.root
+        # Written out again, what was left open is closed: the page's markup after it is read as the page's.
+        if clean_tree(root, findings) or parsed.unfinished or parsed.open_elements:
             cleaned = serialise(root)
             left = unsafe(cleaned, as_written=False)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import random
 import shutil
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,12 @@ LEFT_TO_RUN = """() => {
     }
     return found;
 }"""
+# Pieces of the known parser mismatches, mixed more densely than test_notebook_html's PIECES mix them.
+MISMATCHES = (
+    "<svg>", "</svg>", "<math>", "<mtext>", "<mglyph>", "<table>", "</p>", "<style>", "</style>", "<noscript>",
+    "</noscript>", "<img title='", "'>", '<a id="', '">', "<img src=x onerror=alert(1)>", "<xmp>", "<iframe>",
+    "</iframe>", "<template>", "<!--", "-->", "<textarea>", "<title>", "<foreignObject>", "<desc>", "</",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +163,36 @@ def test_off_site_urls_in_any_spelling_are_gone(markup: str) -> None:
         )
     ]
     assert named == [] and cleaned.count("evil.example") <= 2, cleaned
+
+
+def test_random_mixes_cleaned_run_nothing_in_chromium(browser: Browser) -> None:
+    """The seeded mixes of test_notebook_html's fuzz, cleaned both ways and judged by the browser, not by a parser
+    of ours: all on one page, one after the other as cells are (what one leaves open, the next would continue)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from test_notebook_html import PIECES
+
+    chance = random.Random(26)
+    cells = []
+    for number in range(1200):
+        pieces = PIECES if number % 2 else MISMATCHES
+        text = "".join(chance.choice(pieces) for _ in range(chance.randint(2, 10)))
+        cells.append(clean_html(text)[0])
+        cells.append(markdown2html_mistune(clean_markdown(text)[0]))
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.route("**/*", lambda route: route.abort("blockedbyclient"))
+    body = "".join(f'<div class="nb-body">{cell}</div>\n' for cell in cells)
+    page.set_content(f"<!DOCTYPE html><html><body>{body}<p id=end>end</p></body></html>", wait_until="networkidle")
+    # An image's error event comes after it is complete: every image settled, then one turn of the event loop.
+    page.wait_for_function("[...document.images].every(image => image.complete)")
+    page.evaluate("new Promise(resolve => setTimeout(resolve, 0))")
+    ends = page.locator("p#end").count()  # no cell left the page after it as text (a <textarea>, a comment)
+    for summary in page.locator("details summary").all():
+        summary.click()
+    left = page.evaluate(LEFT_TO_RUN.replace(".nb-body *", "body *"))
+    page.evaluate("alert('probe')")
+    page.close()
+    assert dialogs == ["probe"]
+    assert left == []
+    assert ends == 1
