@@ -196,3 +196,17 @@ def test_random_mixes_cleaned_run_nothing_in_chromium(browser: Browser) -> None:
     assert dialogs == ["probe"]
     assert left == []
     assert ends == 1
+
+
+def test_what_cannot_be_checked_is_shown_as_text_with_one_warning_naming_the_cell() -> None:
+    """Nesting deeper than the checks can walk: the output is its source, escaped, never unchecked HTML."""
+    from blog_build import libraries
+    from blog_build.interactive_outputs import prepare
+
+    deep = "<div>" * 3000 + "<img src=x onerror=alert(1)>"
+    output = {"output_type": "display_data", "data": {"text/html": deep}, "metadata": {}}
+    notebook = {"cells": [{"cell_type": "code", "source": "", "outputs": [output], "metadata": {}}]}
+    warnings = prepare(notebook, set(libraries.LIBRARIES)).warnings("posts/deep.ipynb")
+    shown = notebook["cells"][0]["outputs"][0]["data"]["text/html"]
+    assert shown.startswith('<pre class="nb-unsafe-html">&lt;div&gt;') and "<img" not in shown
+    assert len(warnings) == 1 and warnings[0].startswith("posts/deep.ipynb: cell 1: scripts removed"), warnings
