@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from blog_build import html_safety
+from blog_build.html_safety import outside_code
 from blog_build.images import text_of
 
 LABEL = r"(?:fig|eq)-[A-Za-z0-9_-]+"
@@ -26,7 +27,6 @@ REFERENCE = re.compile(rf"(?<![\w@.]){'@'}({LABEL})(?![\w-])")
 # A display equation with its label: `$$ ... $$ {#eq-a}` (on one line or several).
 LABELLED_EQUATION = re.compile(r"\$\$(?P<latex>.+?)\$\$[ \t]*\{#(?P<label>eq-[A-Za-z0-9_-]+)\}", re.S)
 CELL_OPTION = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
-CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)
 
 
 def cell_options(source: str) -> tuple[dict[str, str], str]:
@@ -116,12 +116,3 @@ def number(notebook: dict, source: str, warnings: list[str]) -> None:
             return f"[{targets[label]}](#{label})"
 
         cell["source"] = outside_code(text_of(cell["source"]), lambda part, linked=linked: REFERENCE.sub(linked, part))
-
-
-def outside_code(text: str, change) -> str:
-    """`text` with `change` applied to what is not code (fenced blocks, inline code spans)."""
-    pieces, start = [], 0
-    for match in CODE.finditer(text):
-        pieces += [change(text[start : match.start()]), match.group(0)]
-        start = match.end()
-    return "".join([*pieces, change(text[start:])])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blog_build import cross_references, html_safety, interactive_outputs, references, text_notebooks
-from blog_build.cross_references import outside_code
+from blog_build.html_safety import outside_code
 from blog_build.images import IMAGE_TYPES, ImageError, ImageStore, text_of
 from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook

@@ -59,7 +59,7 @@ def absent(found: list[tuple[int, str]], source_dir: Path) -> list[str]:
 
 def show_absent(page: dict, paths: set[str]) -> None:
     """Images and frames of `paths` (absent files) as a note in the page, instead of a request that fails."""
-    from blog_build.cross_references import outside_code
+    from blog_build.html_safety import outside_code
 
     def note(match: re.Match) -> str:
         url = match.group("target") or match.group("src")

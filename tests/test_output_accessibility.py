@@ -105,7 +105,8 @@ def notebook(state: dict | None, views: list[str]) -> dict:
 
 # Colours an author set in a markdown cell for a white page: a header row on white, a blue link.
 COLOURED_HTML = (
-    '<table><tr style="border:none; background-color: #ffffff"><td><h2>Tutorial</h2></td></tr></table>\n\n'
+    '<table><tr style="border:none; background-color: #ffffff"><td><a href="#top">Home</a></td>'
+    "<td><h2>Tutorial</h2></td></tr></table>\n\n"
     '<p>See <a href="#top" style="color: rgb(0,0,255)">the start</a>.</p>'
 )
 
