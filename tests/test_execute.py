@@ -16,6 +16,7 @@ from lxml import html
 from blog_build.execution import environment_digest, outputs_key
 from blog_build.metadata import SourceError, check_value
 from blog_build.notebook import code_digest, kernel_name
+from blog_build.search_index import settle
 
 from conftest import NIKOLA, tree_digest
 
@@ -74,7 +75,9 @@ def write_post(site: Path, name: str, cells: list[tuple[str, str, list[str]]], k
 
 
 def build(site: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*NIKOLA, "build", *args], cwd=site, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([*NIKOLA, "build", *args], cwd=site, env=env, capture_output=True, text=True, timeout=600)
+    settle(site / "cache")  # the search index is written just after the build returns, as conftest's nikola() waits
+    return result
 
 
 def page_text(site: Path, slug: str) -> str:
