@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 import json
 import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,9 +38,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-from test_browser import QuietHandler, Traffic  # noqa: E402
+from test_browser import Traffic  # noqa: E402
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, copy_site, nikola  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, copy_site, nikola, serve_folder  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 NOTEBOOKS = CORPUS / "notebooks"
@@ -195,19 +192,6 @@ def build(site: Path, reports: dict[str, PageReport]) -> tuple[float, str]:
 
 
 @contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -331,7 +315,7 @@ def run(entries: list[dict], keep: Path | None = None) -> tuple[list[PageReport]
         output = site / "output"
         home = PageReport("(home)", "/", [])
         pages = [home] + [report for report in reports.values() if report.built]
-        with serve(output) as site_url, chromium() as browser:
+        with serve_folder(output) as site_url, chromium() as browser:
             for report in pages:
                 check_page(browser, site_url, output, report)
         feed = output / "rss.xml"

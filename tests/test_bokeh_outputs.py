@@ -9,17 +9,14 @@ docs_json and render_items, which interactive_outputs.prepare_bokeh reads as JSO
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from test_interactive_outputs import Quiet, open_offline
+from test_interactive_outputs import open_offline
 
 from blog_build import libraries
 from blog_build.interactive_outputs import (
@@ -33,7 +30,7 @@ from blog_build.interactive_outputs import (
     template_problem,
 )
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 FIXTURES = ROOT / "tests" / "fixtures" / "bokeh"
 ALL = set(libraries.LIBRARIES)
@@ -301,11 +298,8 @@ def bokeh_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_url(bokeh_site: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(bokeh_site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(bokeh_site / "output") as url:
+        yield url
 
 
 def test_the_plots_draw_offline_from_the_sites_bokehjs(browser: Browser, site_url: str, bokeh_site: Path) -> None:

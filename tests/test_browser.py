@@ -7,10 +7,7 @@ to test-artifacts/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 FIXTURES = Path(__file__).parent / "fixtures" / "posts"
@@ -37,11 +34,6 @@ PAGES = {
 LIBRARY_FILES = "/assets/notebook-outputs/"
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real site plus the cell-tags fixture post, built and served on 127.0.0.1."""
@@ -49,12 +41,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for fixture in FIXTURES.iterdir():
         shutil.copy(fixture, site / "posts" / fixture.name)
     nikola(site, "build")
-    handler = functools.partial(QuietHandler, directory=str(site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(site / "output") as url:
+        yield url
 
 
 class Traffic:

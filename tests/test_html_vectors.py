@@ -8,11 +8,8 @@ of ours: parser mismatches (mXSS) are exactly where a Python parser and the brow
 
 from __future__ import annotations
 
-import functools
-import http.server
 import random
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,11 +17,10 @@ from urllib.parse import urlsplit
 import html5lib
 import pytest
 from playwright.sync_api import Browser
-from test_interactive_outputs import Quiet
 
 from blog_build.html_safety import clean_html, clean_markdown
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 FIXTURE = ROOT / "tests" / "fixtures" / "html_vectors"
 # What is left in the page that a reader could still set off: handlers, srcdoc pages, script URLs, as the
@@ -66,11 +62,8 @@ def vectors_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def vectors_url(vectors_site: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(vectors_site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(vectors_site / "output") as url:
+        yield url
 
 
 def test_no_vector_runs_a_script_or_fetches_from_elsewhere_in_chromium(browser: Browser, vectors_url: str) -> None:

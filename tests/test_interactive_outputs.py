@@ -10,13 +10,10 @@ this file that each page's plotly.js bundle (or Vega without Vega-Lite) draws it
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
 import io
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,7 +35,7 @@ from blog_build.interactive_outputs import (
     trace_types,
 )
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 FIXTURES = ROOT / "tests" / "fixtures" / "posts"
 ALL = set(libraries.LIBRARIES)
@@ -412,18 +409,10 @@ def test_each_partial_bundle_registers_the_trace_types_the_table_gives(browser: 
     assert libraries.GEO_TRACES.issubset(registered["plotly-geo"]), "geo traces are drawn with the geo bundle"
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def interactive_url(interactive_site: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(interactive_site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(interactive_site / "output") as url:
+        yield url
 
 
 def open_offline(browser: Browser, site_url: str, path: str) -> tuple[Page, list[str], list[str]]:

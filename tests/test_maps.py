@@ -9,12 +9,9 @@ loading Leaflet, jQuery, Bootstrap, Font Awesome and awesome-markers from CDNs, 
 from __future__ import annotations
 
 import copy
-import functools
 import html
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,12 +19,12 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html as lxml_html
 from playwright.sync_api import Browser
-from test_interactive_outputs import Quiet, open_offline
+from test_interactive_outputs import open_offline
 
 from blog_build import libraries, maps
 from blog_build.interactive_outputs import TEASER_KEY, prepare
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 FIXTURES = ROOT / "tests" / "fixtures" / "maps"
 ALL = set(libraries.LIBRARIES)
@@ -208,11 +205,8 @@ def map_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_url(map_site: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(map_site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(map_site / "output") as url:
+        yield url
 
 
 def test_the_map_file_is_beside_the_post(map_site: Path) -> None:

@@ -9,12 +9,9 @@ notebooks save; the corpus notebooks they stand for are named in tests/corpus/RE
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
 import json
 import random
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +19,13 @@ import html5lib
 import pytest
 from lxml import html
 from playwright.sync_api import Browser
-from test_interactive_outputs import Quiet, open_offline
+from test_interactive_outputs import open_offline
 
 from blog_build import libraries
 from blog_build.html_safety import clean_html, clean_markdown, visible
 from blog_build.interactive_outputs import UNAVAILABLE, prepare
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 FIXTURES = ROOT / "tests" / "fixtures" / "notebook_html"
 POSTS = ("unsafe-html", "plotly-loader", "remote-embeds", "itables-outputs", "bokeh-outputs")
@@ -242,11 +239,8 @@ def html_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_url(html_site: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(html_site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(html_site / "output") as url:
+        yield url
 
 
 def build_warnings(site: Path) -> str:

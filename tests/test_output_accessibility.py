@@ -7,10 +7,7 @@ tests need neither library to build.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -18,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
-from conftest import copy_site, nikola
+from conftest import copy_site, nikola, serve_folder
 
 STATE = "application/vnd.jupyter.widget-state+json"
 VIEW = "application/vnd.jupyter.widget-view+json"
@@ -116,11 +113,6 @@ def write_meta(site, name: str, day: int) -> None:
     (site / "posts" / f"{name}.meta").write_text(meta, encoding="utf-8")
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """No line per request in the test output."""
-
-
 @pytest.fixture(scope="module")
 def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = copy_site(tmp_path_factory.mktemp("widgets"), posts=("welcome",))
@@ -136,11 +128,8 @@ def widget_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_meta(site, "coloured-html", 5)
     result = nikola(site, "build")
     assert "WARNING: Nikola: posts/widgets" not in result.stderr, result.stderr
-    handler = functools.partial(Quiet, directory=str(site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(site / "output") as url:
+        yield url
 
 
 def open_page(browser: Browser, url: str):

@@ -6,11 +6,8 @@ outputs) and the Plotly fixture of tests/fixtures/posts/, built with the blog's 
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +15,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from test_browser import QuietHandler, open_page
+from test_browser import open_page
 
-from conftest import ROOT, copy_site, nikola
+from conftest import ROOT, copy_site, nikola, serve_folder
 
 OUTPUTS = ROOT / "tests" / "fixtures" / "outputs"
 PLOTLY = ROOT / "tests" / "fixtures" / "posts"
@@ -35,11 +32,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for path in [*OUTPUTS.iterdir(), *PLOTLY.glob("plotly-only.*")]:
         shutil.copy(path, site / "posts" / path.name)
     nikola(site, "build")
-    handler = functools.partial(QuietHandler, directory=str(site / "output"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(site / "output") as url:
+        yield url
 
 
 def boxes(page: Page) -> list[dict]:

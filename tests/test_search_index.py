@@ -8,16 +8,11 @@ markdown cell, a code cell and its output, and all of them share one word.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +20,7 @@ from playwright.sync_api import Browser
 
 from blog_build import output_tree, search_index
 
-from conftest import NIKOLA, ROOT, copy_site, nikola, tree_digest
+from conftest import NIKOLA, ROOT, copy_site, nikola, serve_folder, tree_digest
 from deploy_helpers import local_tree, remote_tree
 from ftp_server import PASSWORD, USER, start_server
 
@@ -48,27 +43,9 @@ SEARCH = """async (query) => {
 }"""
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def served(folder: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def search(browser: Browser, site: Path, queries: list[str]) -> dict[str, list[str]]:
     """The pages each query finds, searched in Chromium from the built site's output/."""
-    with served(site / "output") as url:
+    with serve_folder(site / "output") as url:
         context = browser.new_context()  # a cache of its own: nothing of an earlier index is reused
         page = context.new_page()
         host = urlsplit(url).netloc
