@@ -155,6 +155,8 @@ class PreviewAuto(CommandAuto):
             async for message in socket:
                 if message.type == WSMsgType.ERROR:
                     break
+        except ConnectionError:  # the page went away between connecting and hearing the status
+            pass
         finally:
             self.status_sockets.discard(socket)
         return socket
