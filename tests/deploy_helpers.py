@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from plugins.ftp_deploy.manifest import MANIFEST_NAME, NEW_MANIFEST_NAME
 from plugins.ftp_deploy.server_lock import LOCK_NAME
 from plugins.ftp_deploy.sync import TEMP_PREFIX
 
-from ftp_server import PASSWORD, FtpServer, start_server
+from ftp_server import PASSWORD, USER, FtpServer, start_server
 from proftpd_server import ProftpdServer, start_proftpd
 
 ENV = {"FTP_PASSWORD": PASSWORD}
@@ -53,3 +54,16 @@ def start(kind: str, folder: Path) -> FtpServer | ProftpdServer:
     if software == "proftpd":
         return start_proftpd(folder, tls=mode == "ftps")
     return start_server(folder, tls=mode == "ftps")
+
+
+def deploy_environment(server: FtpServer) -> dict[str, str]:
+    """The environment a `nikola deploy` to `server`'s /site needs: its address, user, password and CA."""
+    return {
+        **os.environ,
+        "FTP_HOST": "127.0.0.1",
+        "FTP_PORT": str(server.port),
+        "FTP_USER": USER,
+        "FTP_PASSWORD": PASSWORD,
+        "FTP_REMOTE_DIR": "/site",
+        "FTP_CAFILE": str(server.cafile),
+    }

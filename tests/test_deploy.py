@@ -25,7 +25,7 @@ from plugins.ftp_deploy.settings import DeploySettings, SettingsError, load_sett
 from plugins.ftp_deploy.sync import deploy, make_plan, new_folders, verify
 
 from conftest import ROOT, nikola
-from deploy_helpers import ENV, leftovers, local_tree, remote_tree, start, write_site
+from deploy_helpers import ENV, deploy_environment, leftovers, local_tree, remote_tree, start, write_site
 from ftp_server import PASSWORD, USER, FtpServer, start_server
 from proftpd_server import ProftpdServer
 
@@ -500,15 +500,7 @@ def test_nikola_ftp_deploy_command(tmp_path: Path, small_site: Path) -> None:
         nikola(small_site, "build")
         output = small_site / "output"
         assert (output / "posts/draft-notes/index.html").exists() and (output / "posts/next-year/index.html").exists()
-        env = {
-            **os.environ,
-            "FTP_HOST": "127.0.0.1",
-            "FTP_PORT": str(server.port),
-            "FTP_USER": USER,
-            "FTP_PASSWORD": PASSWORD,
-            "FTP_REMOTE_DIR": "/site",
-            "FTP_CAFILE": str(server.cafile),
-        }
+        env = deploy_environment(server)
 
         def run(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run(

@@ -9,7 +9,6 @@ markdown cell, a code cell and its output, and all of them share one word.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +20,8 @@ from playwright.sync_api import Browser
 from blog_build import output_tree, search_index
 
 from conftest import NIKOLA, ROOT, copy_site, nikola, serve_folder, tree_digest
-from deploy_helpers import local_tree, remote_tree
-from ftp_server import PASSWORD, USER, start_server
+from deploy_helpers import deploy_environment, local_tree, remote_tree
+from ftp_server import start_server
 
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
 SHARED = "searchfixtureword"
@@ -185,15 +184,7 @@ def test_a_deploy_uploads_the_index_the_last_build_asked_for(small_site: Path, t
     search_index.write_json(state / "job.json", {**json.loads((state / "job.json").read_text()), "id": "unindexed"})
     server = start_server(tmp_path / "server", tls=True)
     try:
-        env = {
-            **os.environ,
-            "FTP_HOST": "127.0.0.1",
-            "FTP_PORT": str(server.port),
-            "FTP_USER": USER,
-            "FTP_PASSWORD": PASSWORD,
-            "FTP_REMOTE_DIR": "/site",
-            "FTP_CAFILE": str(server.cafile),
-        }
+        env = deploy_environment(server)
         deploy = subprocess.run(
             [sys.executable, "-m", "plugins.ftp_deploy"], cwd=small_site, env=env, capture_output=True, text=True
         )
