@@ -1,13 +1,16 @@
 """A deploy in a process of its own, for tests that kill it or run two at once.
 
     python tests/deploy_process.py SETTINGS.json OUTPUT [--kill-at N --when before|after] [--start-at T]
+                                              [--command-delay S]
 
 SETTINGS.json holds conf.py-style FTP_DEPLOY settings; the password comes from
 FTP_PASSWORD, as for a real deploy. With --kill-at, the process kills itself with SIGKILL
 (no clean-up of any kind runs) at the N-th FTP command it sends on any connection: just
 before sending it, or just after the server has had time to carry it out. It prints the
 number of commands it sent when it gets to the end. --start-at waits until that time.time(),
-so that two processes start together.
+so that two processes start together. --command-delay sleeps S seconds before each command,
+so that a deploy holds the lock long enough for one started beside it to meet it whatever
+the machine's load.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def main() -> int:
     parser.add_argument("--kill-at", type=int)
     parser.add_argument("--when", choices=("before", "after"), default="before")
     parser.add_argument("--start-at", type=float)
+    parser.add_argument("--command-delay", type=float, default=0.0)
     args = parser.parse_args()
     sent = 0
     counting = threading.Lock()
@@ -46,6 +50,7 @@ def main() -> int:
         with counting:
             sent += 1
             number = sent
+        time.sleep(args.command_delay)
         if number == args.kill_at and args.when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
         original(self, line)

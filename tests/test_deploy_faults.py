@@ -180,8 +180,13 @@ def test_two_deploys_at_once_never_lose_or_mix_files(kind: str, same_output: boo
         contended = 0
         for round_number in range(4):
             outputs = (first, first) if same_output else (first, second)
-            start_at = f"{time.time() + 1.0:.3f}"
-            runs = [run_deploy_process(server, output, tmp_path, "--start-at", start_at) for output in outputs]
+            # Both wait for the same moment (long enough for a slow start-up), then go slowly
+            # enough that the one that gets the lock still holds it when the other asks.
+            start_at = f"{time.time() + 3.0:.3f}"
+            runs = [
+                run_deploy_process(server, output, tmp_path, "--start-at", start_at, "--command-delay", "0.05")
+                for output in outputs
+            ]
             results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
             succeeded = [output for output, (code, _, _) in zip(outputs, results, strict=True) if code == 0]
             for code, _out, err in results:
