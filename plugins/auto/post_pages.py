@@ -21,8 +21,11 @@ import io
 import logging
 import os
 
+import nbformat
 from doit.task import Stream, Task
 from nikola import utils
+
+from blog_build import rendering
 
 
 class PostPages:
@@ -53,6 +56,22 @@ class PostPages:
                         return []
                     written += task.targets
         return written
+
+    def warm_up(self) -> None:
+        """Pay now, after the first build, what the first edit's render would pay once: the scan's
+        first reading of the models, nbconvert's exporter and templates, the page templates."""
+        if not self.scan():
+            return
+        notebook = rendering.new_notebook("A *notebook* warming up the preview: $x^2$.")
+        output = nbformat.v4.new_output("stream", text="1")
+        notebook.cells.append(nbformat.v4.new_code_cell("print(1)", outputs=[output]))
+        try:
+            if compiler := self.site.compilers.get("ipynb"):
+                rendering.notebook_to_html(compiler.exporter(), notebook)
+            for post in self.site.timeline[:1]:
+                self.site.template_system.lookup.get_template(post.template_name)
+        except Exception:  # a site that cannot render says why in the edit's render and in the build
+            return
 
     def scan(self) -> bool:
         """Scan every source again, as a build does, quietly (the build that follows prints what it finds)."""

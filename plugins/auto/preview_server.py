@@ -76,6 +76,8 @@ class PreviewAuto(CommandAuto):
         skip = [Path(config["OUTPUT_FOLDER"]), Path(config["CACHE_FOLDER"]), Path("node_modules")]
         self.source_hashes.seed([Path(self.root)], skip=skip)
         await super().run_initial_rebuild()
+        # In the background, so the watcher starts at once; the first in-process render waits for it.
+        self.warmed_up = asyncio.get_running_loop().run_in_executor(None, self.post_pages.warm_up)
 
     async def queue_rebuild(self, event) -> None:
         for path in self.written_paths(event):
@@ -96,6 +98,8 @@ class PreviewAuto(CommandAuto):
         self.site_is_current &= all(os.path.dirname(path) in self.source_folders for path in changed)
         if not self.site_is_current:
             return
+        if self.warmed_up is not None:
+            await self.warmed_up
         written = await asyncio.get_running_loop().run_in_executor(None, self.post_pages.render, changed)
         if written:
             self.logger.info(f"Rendered in this process: {', '.join(written)}")
