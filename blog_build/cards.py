@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+from blog_build.cell_tags import DEFAULT_REMOVAL_TAGS, RemovalTags
+
 SIZE = (1200, 630)
 MARGIN = 72
 ACCENT = (31, 95, 139)  # the theme's --accent (light)
@@ -28,10 +30,13 @@ def card_key(title: str, blog: str, date: str, source_key: str) -> str:
     return hashlib.sha256(f"{CARD_VERSION}|{title}|{blog}|{date}|{source_key}".encode()).hexdigest()
 
 
-def card_figure(page: dict) -> str | None:
-    """The image file name (as the notebook model stores it) of the figure in a cell tagged `card`, else the first."""
+def card_figure(page: dict, removal: RemovalTags = DEFAULT_REMOVAL_TAGS) -> str | None:
+    """The image file name (as the notebook model stores it) of the figure in a cell tagged `card`, else the first;
+    never one of outputs that `removal`'s tags take off the page."""
     first = None
     for cell in page.get("cells", []):
+        if not removal.shows_outputs(cell):
+            continue
         tagged = "card" in (cell.get("metadata", {}).get("tags") or [])
         for output in cell.get("outputs", []):
             for name in output.get("metadata", {}).get("filenames", {}).values():

@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from blog_build.cell_tags import DEFAULT_REMOVAL_TAGS, RemovalTags
 from blog_build.interactive_outputs import DISPLAY_PRIORITY, TEASER_KEY, TEASER_MARKER
-from blog_build.rendering import SITE_DEFAULTS
 
 FOLD_KEY = "nb_fold"
 # Text outputs over this many bytes go to a file: a tenth of PAGE_SIZE_BUDGET (1 MB), about
@@ -34,8 +34,6 @@ FOLD_KEY = "nb_fold"
 HUGE_BYTES = 100_000
 # What a huge output keeps on the page besides its first lines: a single 300 KB line is huge too.
 HEAD_CHARACTERS = 10_000
-_TAGS = SITE_DEFAULTS["TagRemovePreprocessor"]
-REMOVED_TAGS = {*_TAGS["remove_cell_tags"], *_TAGS["remove_all_outputs_tags"]}
 
 
 @dataclass(frozen=True)
@@ -123,12 +121,19 @@ def file_size(text: str) -> str:
     return f"{max(1, round(len(text.encode('utf-8')) / 1000)):,} KB"
 
 
-def fold_long_outputs(notebook, lines: int, url: str | None = "", huge_bytes: int = HUGE_BYTES) -> list[TextFile]:
+def fold_long_outputs(
+    notebook,
+    lines: int,
+    url: str | None = "",
+    huge_bytes: int = HUGE_BYTES,
+    removal: RemovalTags = DEFAULT_REMOVAL_TAGS,
+) -> list[TextFile]:
     """Fold the notebook's long text outputs (in place); return the text files its huge ones need.
 
     `lines` is NOTEBOOK_OUTPUT_LINES (0 folds nothing); `url` is that of the post's folder,
     which the links to the files start with; with `url` None no file is made and huge
     outputs are folded like long ones. Progress bars are collapsed first, whatever `lines`.
+    Outputs that `removal`'s tags take off the page make no file.
     """
     collapse_progress(notebook)
     files: dict[str, TextFile] = {}
@@ -140,7 +145,7 @@ def fold_long_outputs(notebook, lines: int, url: str | None = "", huge_bytes: in
             marked = True
         if cell.get("metadata", {}).get(TEASER_KEY):
             marked = True
-        if cell.cell_type != "code" or REMOVED_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+        if cell.cell_type != "code" or not removal.shows_outputs(cell):
             continue
         for output in cell.get("outputs", []):
             text = shown_text(output)

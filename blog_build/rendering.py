@@ -19,7 +19,9 @@ from html import unescape as html_unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blog_build.cell_tags import DEFAULT_REMOVAL_TAGS, RemovalTags
 from blog_build.interactive_outputs import DISPLAY_PRIORITY, render
+from blog_build.teasers import mark_automatic_teaser
 
 if TYPE_CHECKING:
     from nbconvert.exporters import HTMLExporter
@@ -52,9 +54,9 @@ SITE_DEFAULTS = {
     # The cell tags Jupyter Book and MyST use to leave parts of a notebook off the page.
     "TagRemovePreprocessor": {
         "enabled": True,
-        "remove_cell_tags": ["remove-cell"],
-        "remove_input_tags": ["remove-input"],
-        "remove_all_outputs_tags": ["remove-output"],
+        "remove_cell_tags": sorted(DEFAULT_REMOVAL_TAGS.cell),
+        "remove_input_tags": sorted(DEFAULT_REMOVAL_TAGS.source),
+        "remove_all_outputs_tags": sorted(DEFAULT_REMOVAL_TAGS.outputs),
     },
 }
 
@@ -278,9 +280,7 @@ def notebook_to_html(exporter: HTMLExporter, notebook: NotebookNode, header: str
     The fragment always says where index pages and feeds stop (blog_build/teasers.py), so
     `notebook` (the caller's copy) gets a teaser marker if its author gave none.
     """
-    from blog_build.teasers import mark_automatic_teaser  # (teasers reads this module's settings)
-
-    mark_automatic_teaser(notebook)
+    mark_automatic_teaser(notebook, RemovalTags.of(exporter.config))
     body, _resources = exporter.from_notebook_node(notebook)
     return f'{header}<div class="nb-body">\n{body}\n</div>\n{provenance(notebook)}{scripts}'.rstrip("\n")
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from blog_build.cell_tags import DEFAULT_REMOVAL_TAGS, RemovalTags
 from blog_build.interactive_outputs import TEASER_KEY, TEASER_MARKER
-from blog_build.rendering import SITE_DEFAULTS
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -33,18 +33,16 @@ if TYPE_CHECKING:
 # About a minute of reading, a long paragraph or two: enough to say what the post is about.
 TEASER_WORDS = 200
 MARKER = "<!-- TEASER_END -->"
-_TAGS = SITE_DEFAULTS["TagRemovePreprocessor"]
 
 
-def _shown(cell: dict) -> bool:
-    """Whether the cell puts anything on the page, given its tags (nbconvert's TagRemovePreprocessor)."""
-    tags = set(cell.get("metadata", {}).get("tags", []))
-    if tags & set(_TAGS["remove_cell_tags"]):
+def _shown(cell: dict, removal: RemovalTags) -> bool:
+    """Whether the cell puts anything on the page, given its tags."""
+    if not removal.shows_cell(cell):
         return False
     if cell.get("cell_type") != "code":
         return bool(cell.get("source", "").strip())
-    source = cell.get("source", "").strip() and not tags & set(_TAGS["remove_input_tags"])
-    outputs = cell.get("outputs") and not tags & set(_TAGS["remove_all_outputs_tags"])
+    source = cell.get("source", "").strip() and removal.shows_source(cell)
+    outputs = cell.get("outputs") and removal.shows_outputs(cell)
     return bool(source or outputs)
 
 
@@ -78,13 +76,16 @@ def split_at(markdown: str, words: int) -> int | None:
     return None
 
 
-def mark_automatic_teaser(notebook: NotebookNode, words: int = TEASER_WORDS) -> None:
-    """Mark where index pages and feeds stop this notebook (in place), by the module's rule."""
+def mark_automatic_teaser(
+    notebook: NotebookNode, removal: RemovalTags = DEFAULT_REMOVAL_TAGS, words: int = TEASER_WORDS
+) -> None:
+    """Mark where index pages and feeds stop this notebook (in place), by the module's rule;
+    `removal`: the tags that take cells off the page (the exporter's)."""
     cells = notebook.cells
     if any(cell.cell_type == "markdown" and TEASER_MARKER.search(cell.source) for cell in cells):
         return
     counted = 0
-    shown = [cell for cell in cells if _shown(cell)]
+    shown = [cell for cell in cells if _shown(cell, removal)]
     for index, cell in enumerate(shown):
         if cell.get("metadata", {}).get(TEASER_KEY):
             return  # an interactive or folded output ends it here already

@@ -20,7 +20,17 @@ from nikola import shortcodes
 from nikola.plugin_categories import PageCompiler
 from nikola.utils import LocaleBorg, get_logger, makedirs
 
-from blog_build import ansi_colours, libraries, long_outputs, maps, pipeline, references, rendering, text_notebooks
+from blog_build import (
+    ansi_colours,
+    cell_tags,
+    libraries,
+    long_outputs,
+    maps,
+    pipeline,
+    references,
+    rendering,
+    text_notebooks,
+)
 from blog_build.notebook import checked_notebook, content_key, make_model, point_images, render_ready
 from blog_build.store import write_if_changed
 from plugins import versions
@@ -41,6 +51,7 @@ class CompileIPynb(PageCompiler):
     demote_headers = True
     supports_metadata = True
     _exporter = None
+    _removal_tags = None
 
     def set_site(self, site) -> None:
         versions.check_nikola(__file__)
@@ -90,15 +101,23 @@ class CompileIPynb(PageCompiler):
     def exporter(self):
         """The process's exporter, built on first use (after doit has forked its workers)."""
         if self._exporter is None:
-            from nikola.plugins.compile.ipynb import get_default_jupyter_config
-
-            config = rendering.exporter_config(
-                get_default_jupyter_config(),
-                self.site.config["IPYNB_CONFIG"],
-                self.site.config.get("NOTEBOOK_PROMPTS", False),
-            )
-            self._exporter = rendering.make_exporter(config)
+            self._exporter = rendering.make_exporter(self.exporter_config())
         return self._exporter
+
+    def exporter_config(self):
+        from nikola.plugins.compile.ipynb import get_default_jupyter_config
+
+        return rendering.exporter_config(
+            get_default_jupyter_config(),
+            self.site.config["IPYNB_CONFIG"],
+            self.site.config.get("NOTEBOOK_PROMPTS", False),
+        )
+
+    def removal_tags(self) -> cell_tags.RemovalTags:
+        """The tags that take cells off the page, for what reads a notebook beside nbconvert."""
+        if self._removal_tags is None:
+            self._removal_tags = cell_tags.RemovalTags.of(self.exporter_config())
+        return self._removal_tags
 
     def compile(self, source: str, dest: str, is_two_file=False, post=None, lang=None) -> None:
         """Render the post's notebook model into `dest`, with its images and referenced files beside it."""
@@ -202,7 +221,7 @@ class CompileIPynb(PageCompiler):
     def text_outputs(self, notebook, url: str | None) -> list[long_outputs.TextFile]:
         """Text outputs readied for the page (in place): colours in the palette, long ones folded; files to write."""
         ansi_colours.readable_colours(notebook)
-        return long_outputs.fold_long_outputs(notebook, self.output_lines(), url)
+        return long_outputs.fold_long_outputs(notebook, self.output_lines(), url, removal=self.removal_tags())
 
     def read_metadata(self, post, lang: str | None = None) -> dict:
         """The post's checked metadata: the notebook's `nikola` entry, and every line of its `.meta` file.

@@ -10,6 +10,7 @@ nothing and an edit redraws one.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from pathlib import Path
@@ -18,7 +19,7 @@ import blinker
 from nikola.plugin_categories import Task
 from nikola.utils import config_changed
 
-from blog_build import cards, pipeline
+from blog_build import cards, cell_tags, pipeline
 from blog_build.pipeline import remove_unused
 from plugins import versions
 
@@ -52,9 +53,16 @@ class PostCards(Task):
                 continue
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
             target = card_path(post, lang, ".jpg" if model is not None and model.images else ".png")
-            key = cards.card_key(post.title(lang), blog, self.date(post), model.key if model else "")
+            # The tags that hide a figure choose the card's figure too (removal_tags).
+            hiding = json.dumps(site.config["IPYNB_CONFIG"].get("TagRemovePreprocessor", {}), sort_keys=True)
+            key = cards.card_key(post.title(lang), blog, self.date(post), f"{model.key}|{hiding}" if model else "")
             self.cards[target] = (post, key)
             post.meta[lang]["previewimage"] = "/" + target
+
+    def removal_tags(self) -> cell_tags.RemovalTags:
+        """The tags that take a cell's outputs off the page, as the notebook compiler renders them."""
+        compiler = self.site.compilers.get("ipynb")
+        return compiler.removal_tags() if compiler is not None else cell_tags.DEFAULT_REMOVAL_TAGS
 
     @staticmethod
     def date(post) -> str:
@@ -103,7 +111,7 @@ class PostCards(Task):
             figure = None
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
             if model is not None:
-                name = cards.card_figure(notebooks.page(model))
+                name = cards.card_figure(notebooks.page(model), self.removal_tags())
                 image = notebooks.images.folder / posixpath.basename(name) if name else None
                 figure = image.read_bytes() if image and image.exists() else None
             kind = "JPEG" if target.endswith(".jpg") else "PNG"
