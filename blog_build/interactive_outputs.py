@@ -12,7 +12,7 @@ library from a CDN or expects RequireJS. `prepare` rewrites each output into one
 - a short note, when the bundle holds nothing else that a reader could use;
 
 and drops outputs that only load a library (Plotly's `init_notebook_mode` cell inlines
-all 4 MB of plotly.js; itables', Bokeh's and HoloViews' loaders). Every other HTML, and
+all 4 MB of plotly.js; itables', Bokeh's, HoloViews' and Panel's loaders). Every other HTML, and
 markdown (cells and outputs), is cleaned by html_safety.py: no script a notebook brings
 runs on the site, and nothing is fetched from another host. The notebook model
 (notebook.py) runs it on every cell and marks where index pages and feeds must stop at
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import html5lib
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -38,6 +39,8 @@ PLOTLY = "application/vnd.plotly.v1+json"
 # What Bokeh 3's notebook `show` saves beside the plot's script; on the site, the plot's
 # docs_json and render_items read from that script (bokeh_embedding), drawn by BokehJS.
 BOKEH = "application/vnd.bokehjs_exec.v0+json"
+# What Panel's (and so HoloViews') notebook output saves, empty, beside HTML with the document's script.
+HOLOVIEWS_EXEC = "application/vnd.holoviews_exec.v0+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 VEGALITE = re.compile(r"application/vnd\.vegalite\.v\d+(\.\d+)*\+json")
@@ -61,6 +64,8 @@ TEASER_KEY = "teaser_ends_here"
 TEASER_MARKER = re.compile(r"<!--\s*(TEASER_END|END_TEASER)", re.I)
 # Stands for a trace no partial plotly.js bundle can be known to draw (not an object, no string type).
 UNKNOWN_TRACE = "?"
+# What prepare_bokeh says of an output that draws nothing (Panel's loader): it is dropped.
+NOTHING = ""
 UNAVAILABLE = (
     '<p class="nb-unavailable">An interactive output was here; the notebook saved no static version of it.</p>'
 )
@@ -79,7 +84,8 @@ RICHER_THAN_CLEANED_HTML = ("image/png", "image/jpeg", "image/svg+xml", "text/la
 # The HTML of a plot or table drawn by a library the site does not serve: its scripts are
 # removed without a warning (they are the library's, not the author's).
 LIBRARY_OUTPUT = re.compile(
-    r"class=[\"']?(?:bk-root|bk-plotdiv|hololayout|itables)\b|_bokeh_onload_callbacks|\bDataTable\(|new ITable\("
+    r"class=[\"']?(?:bk-root|bk-plotdiv|hololayout|itables)\b|\bdata-root-id=|_bokeh_onload_callbacks|\bDataTable\(|"
+    r"new ITable\("
 )
 BOKEH_OUTPUT = re.compile(r"class=[\"']?(?:bk-root|bk-plotdiv|hololayout)\b|\bdata-root-id=")
 PICTURE = re.compile(r"<(?:img|svg)\b", re.I)
@@ -260,6 +266,18 @@ TEMPLATE_VALUE = "javascript:\ue000"
 RAW_TEMPLATE_VALUE = TEMPLATE_VALUE + "\ue001"
 # Models of BokehJS that follow a URL they are given (a script URL runs when they do).
 BOKEH_URLS = {"OpenURL": "url", "HelpTool": "redirect"}
+# What Panel adds to a notebook's documents to talk to the kernel (the browser's details, the comms):
+# nothing to see, and nothing to talk to on a static page, so they are left out.
+PANEL_PLUMBING = frozenset({"panel.models.browser.BrowserInfo", "panel.models.comm_manager.CommManager"})
+# The models of Panel's extension that the site draws: layouts, and the HTML that Markdown, HTML,
+# Str and DataFrame panes (and indicators) become, whose text is cleaned (clean_panel_html). Others
+# (ReactiveHTML and ESM components run code of the notebook's; most others load libraries) are not.
+PANEL_DRAWN = frozenset({"panel.models.layout.Column", "panel.models.markup.HTML"})
+# Where Panel's and HoloViews' documents name Panel's style sheets: `dist/` on Panel's CDN, by version.
+PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/([^/?#]+)/dist/([^?#]+)(?:\?[^#]*)?")
+# Models that are style sheets, and the attribute holding their CSS or its URL.
+STYLE_SHEETS = {"InlineStyleSheet": "css", "GlobalInlineStyleSheet": "css", "ImportedStyleSheet": "url",
+                "GlobalImportedStyleSheet": "url"}  # fmt: skip
 
 
 def template_problem(template: str) -> str | None:
@@ -310,6 +328,13 @@ def clean_bokeh_documents(docs_json: dict) -> tuple[str | None, html_safety.Find
             attributes = attributes if isinstance(attributes, dict) else {}
             if isinstance(name, str) and name.startswith("CustomJS"):
                 return f"JavaScript of its own (a {name} model)", findings
+            base = value.get("extends")
+            if value.get("type") == "model" and base is not None:  # a model the document defines (defs)
+                base_name = base.get("id") if isinstance(base, dict) else base
+                if base_name != "Model":  # the base's code would run with the document's values
+                    return f"a model definition extending {base_name}", findings
+            if name == "panel.models.markup.HTML" and isinstance(attributes.get("text"), str):
+                attributes["text"] = clean_panel_html(attributes["text"], findings)
             url = attributes.get(BOKEH_URLS.get(name, ""))
             if isinstance(url, str) and html_safety.runs_script(url):
                 return f"a script URL (in a {name} model)", findings
@@ -325,6 +350,83 @@ def clean_bokeh_documents(docs_json: dict) -> tuple[str | None, html_safety.Find
             elif isinstance(child, dict | list):
                 pending.append(child)
     return None, findings
+
+
+def clean_panel_html(text: str, findings: html_safety.Findings) -> str:
+    """The text of Panel's HTML model with its HTML cleaned: as it was when cleaning changes nothing.
+
+    Panel writes the pane's HTML escaped, and its extension draws the text content of the
+    text read as HTML (html_decode in panel/models/html.ts); that HTML is what is cleaned,
+    and written back escaped.
+    """
+    root = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
+    shown = "".join(root.itertext())
+    cleaned, found = html_safety.clean_html(shown)
+    findings.add(found)
+    return text if cleaned == shown else html.escape(cleaned, quote=False)
+
+
+def local_stylesheets(docs_json: dict, panel_version: str | None) -> tuple[bool, list[str]]:
+    """Point the documents' style sheets on Panel's CDN at the site's copies (in place); drop other remote ones.
+
+    A sheet is served by the site when it is Panel's, of the installed Panel's version; any other
+    sheet from elsewhere, or with a scheme (a `data:` sheet may @import one), becomes an empty one
+    (the model stays: others may refer to it by id), and CSS written in the document loses what
+    it would fetch from elsewhere. Returns whether some sheet is the site's copy of Panel's, and
+    the URLs left out.
+    """
+    panel, dropped = False, []
+    pending: list[dict | list] = [docs_json]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            attributes = value.get("attributes")
+            name = value.get("name") if value.get("type") == "object" else None
+            key = STYLE_SHEETS.get(name) if isinstance(attributes, dict) else None
+            sheet = attributes.get(key) if key else None
+            if key == "url" and isinstance(sheet, str) and (html_safety.is_remote(sheet) or html_safety.scheme(sheet)):
+                cdn = PANEL_CDN.fullmatch(sheet)
+                local = libraries.panel_stylesheet(cdn.group(2)) if cdn and cdn.group(1) == panel_version else None
+                if local:
+                    attributes["url"], panel = local, True
+                else:
+                    value["name"], value["attributes"] = "InlineStyleSheet", {"css": ""}
+                    dropped.append(sheet)
+            elif key == "css" and isinstance(sheet, str) and html_safety.css_fetches(sheet):
+                attributes["css"] = html_safety.local_css(sheet)
+                dropped += css_urls(sheet)
+            sheets = value.get("stylesheets") if isinstance(value.get("stylesheets"), list) else []
+            for index, css in enumerate(sheets):  # CSS written into a model's list of sheets
+                if isinstance(css, str) and html_safety.css_fetches(css):
+                    sheets[index] = html_safety.local_css(css)
+                    dropped += css_urls(css)
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend(child for child in children if isinstance(child, dict | list))
+    return panel, dropped
+
+
+def css_urls(css: str) -> list[str]:
+    """The URLs of other hosts that CSS names, for a warning (escaped ones are not read)."""
+    return re.findall(html_safety.REMOTE_URL, css) or ["CSS naming another host"]
+
+
+def panel_note(version: str | None) -> str:
+    """The note for a Panel layout the site's Panel extension cannot draw: the version it was saved with, and ours."""
+    saved = f"Panel {html.escape(version)}" if version else "a Panel version it did not record"
+    return (
+        f'<p class="nb-unavailable">An interactive Panel layout was here, saved with {saved}; the site draws'
+        f" layouts of Panel {html.escape(libraries.panel_version() or '1')}, and the notebook saved no static"
+        " version of it.</p>"
+    )
+
+
+def panel_model_note(models: list[str]) -> str:
+    """The note for a Panel layout holding models of Panel's that the site does not draw."""
+    names = html.escape(", ".join(name.removeprefix(libraries.PANEL_MODELS) for name in models))
+    return (
+        f'<p class="nb-unavailable">An interactive Panel layout was here; the site does not draw its {names},'
+        " and the notebook saved no static version of it.</p>"
+    )
 
 
 def bokeh_script_note() -> str:
@@ -350,10 +452,16 @@ def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepar
 
     A plot is drawn when the version it was saved with is the installed BokehJS' (BokehJS
     reads only documents of its own release), and the extensions its models need are
-    installed. An output whose script cannot be read is named in a warning.
+    installed. HoloViews' plots and Panel's layouts are Bokeh documents too, written by
+    Panel's script: Panel's models in them are drawn by Panel's extension when they were
+    saved by its release (the version in their style sheets' URLs) and the site knows them
+    (PANEL_DRAWN); Panel's talk with the kernel is left out, and an output that holds
+    nothing else is dropped (NOTHING). An output whose script cannot be read is named in a
+    warning.
     """
     script = "".join(data.get("application/javascript", ""))
     saved = data.pop(BOKEH, None)
+    data.pop(HOLOVIEWS_EXEC, None)  # it names the output for Panel's comms, which a static page has not
     try:
         embedding = bokeh_embedding(script) or bokeh_embedding(markup)
     except ValueError:
@@ -361,17 +469,34 @@ def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepar
         return None
     if embedding is None:
         return None if saved is None else UNAVAILABLE
+    for doc in embedding["docs_json"].values():
+        roots = doc.get("roots") if isinstance(doc.get("roots"), list) else []
+        doc["roots"] = [root for root in roots if not (isinstance(root, dict) and root.get("name") in PANEL_PLUMBING)]
+    if not any(doc["roots"] for doc in embedding["docs_json"].values()):
+        return NOTHING  # Panel's `pn.extension()` output: its talk with the kernel alone
     versions = {doc.get("version") for doc in embedding["docs_json"].values()}
     version = next(iter(versions)) if len(versions) == 1 else None
     installed = libraries.bokeh_version()
     if installed is not None and version != installed:
         return bokeh_note(version if isinstance(version, str) else None)
+    models, webgl = bokeh_models(embedding["docs_json"])
+    panel_models = {model for model in models if model.startswith(libraries.PANEL_MODELS)}
+    panel_versions = set(PANEL_CDN.findall(json.dumps(embedding["docs_json"])))
+    panel_version = next(iter(panel_versions))[0] if len({found[0] for found in panel_versions}) == 1 else None
+    panel_installed = libraries.panel_version()
+    if panel_models and panel_installed is not None and panel_version != panel_installed:
+        return panel_note(panel_version)
+    if undrawn := sorted(panel_models - PANEL_DRAWN):
+        prepared.panel_problems.append((cell, f"the site does not draw Panel's {', '.join(undrawn)}"))
+        return panel_model_note(undrawn)
     problem, found = clean_bokeh_documents(embedding["docs_json"])
     if problem is not None:
         prepared.scripted_bokeh.append((cell, problem))
         return bokeh_script_note()
     prepared.note(cell, found)
-    models, webgl = bokeh_models(embedding["docs_json"])
+    panel_sheets, dropped = local_stylesheets(embedding["docs_json"], panel_installed)
+    if dropped:
+        prepared.bokeh_stylesheets.append((cell, dropped))
     missing = libraries.bokeh_libraries(models, webgl) - available - {"bokeh"}
     for library in sorted(missing):
         cells = prepared.unavailable.setdefault(library, [])
@@ -379,7 +504,7 @@ def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepar
     if missing:
         return UNAVAILABLE  # the warning on `unavailable` says which library to install
     if "bokeh" in available:
-        prepared.libraries |= libraries.bokeh_libraries(models, webgl)
+        prepared.libraries |= libraries.bokeh_libraries(models, webgl) | ({"panel-css"} if panel_sheets else set())
     data[BOKEH] = embedding
     return None
 
@@ -390,6 +515,10 @@ ITABLES_DATA = re.compile(r"\bconst data = \[")
 ITABLES_PREVIEW = re.compile(r"""<div id=["']?[\w-]+_fallback\b""")
 # Saved by a library's loader alone (Bokeh 1.x and later, HoloViews), never a figure.
 LOADER_TYPES = frozenset({"application/vnd.bokehjs_load.v0+json", "application/vnd.holoviews_load.v0+json"})
+# Panel's loader (`pn.extension()`, and HoloViews' on Panel) saves a style sheet and this script; HoloViews 1.23
+# its logo apart, with "Extension loaded." to hover.
+PANEL_LOADER = re.compile(r"""<script type=["']esms-options["']>""")
+HOLOVIEWS_LOGO = re.compile(r"""<div class=["']logo-block["']>\s*<a href=["']https://holoviews\.org["']""")
 # Names in the scripts of itables' loader outputs (DataTables and its stylesheet, inlined or from a CDN).
 DATATABLES = re.compile(r"datatables?\b|dt_for_itables|/\*! jQuery v", re.I)
 
@@ -453,6 +582,10 @@ def only_loads_a_library(data: dict, markup: str) -> bool:
     script = "".join(data.get("application/javascript", ""))
     if LOADER_TYPES & set(data) or "Loading BokehJS" in markup or "function HoloViewsWidget()" in markup:
         return True
+    if PANEL_LOADER.search(markup) and not html_safety.visible(markup):
+        return True
+    if HOLOVIEWS_LOGO.search(markup) and "Extension loaded." in markup:
+        return True
     if markup and only_loads_plotly(markup):
         return True
     if "_bokeh_onload_callbacks" in script or DATATABLES.search(script) or DATATABLES.search(markup):
@@ -480,6 +613,9 @@ class Prepared:
     unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
     scripted_bokeh: list[tuple[int, str]] = field(default_factory=list)  # (cell, what) of Bokeh plots running JS
     map_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of folium maps shown as a note
+    panel_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of Panel layouts shown as a note
+    # (cell, URLs) of the style sheets from elsewhere left out of Bokeh documents drawn
+    bokeh_stylesheets: list[tuple[int, list[str]]] = field(default_factory=list)
 
     def warnings(self, source: str) -> list[str]:
         lines = [
@@ -498,6 +634,14 @@ class Prepared:
             for cell, what in self.scripted_bokeh
         ]
         lines += [f"{source}: cell {cell}: the folium map is shown as a note: {why}" for cell, why in self.map_problems]
+        lines += [
+            f"{source}: cell {cell}: the Panel layout is shown as a note: {why}" for cell, why in self.panel_problems
+        ]
+        lines += [
+            f"{source}: cell {cell}: style sheets from other sites left out of the plot"
+            f" ({', '.join(sorted(set(urls)))}); pages load nothing from elsewhere"
+            for cell, urls in self.bokeh_stylesheets
+        ]
         for cell, found in sorted(self.cleaned.items()):
             where = "its markdown" if cell in self.markdown_cells else "its output"
             if found.scripts:
@@ -537,7 +681,10 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
         return False  # a loader, or Bokeh's empty element that the plot's own output replaces (render)
     note = UNAVAILABLE
     if BOKEH in data or "docs_json" in markup or "docs_json" in "".join(data.get("application/javascript", "")):
-        note = prepare_bokeh(data, markup, available, prepared, cell) or note
+        note = prepare_bokeh(data, markup, available, prepared, cell)
+        if note == NOTHING:
+            return False
+        note = note or UNAVAILABLE
     if markup and not any(library_for(mime) for mime in data):
         if (figure := plotly_figure(markup)) is not None:
             data[PLOTLY] = figure

@@ -8,7 +8,7 @@ copy after an upgrade. A page loads only what its outputs draw with: of plotly.j
 smallest official bundle that holds every trace type on the page (plotly_libraries); of
 Vega, Vega-Lite's compiler only for Vega-Lite specs; DataTables and its stylesheet only
 for a page with an itables table; of BokehJS, its extension bundles only for plots with
-their models (bokeh_libraries).
+their models, and Panel's extension only for layouts with Panel's models (bokeh_libraries).
 """
 
 from __future__ import annotations
@@ -79,6 +79,11 @@ LIBRARIES = {
     "bokeh-widgets": Library(("@bokeh/bokehjs/build/js/bokeh-widgets.min.js",)),
     "bokeh-tables": Library(("@bokeh/bokehjs/build/js/bokeh-tables.min.js",)),
     "bokeh-mathjax": Library(("@bokeh/bokehjs/build/js/bokeh-mathjax.min.js",)),
+    # Panel's BokehJS extension, for layouts with Panel's own models; it builds on BokehJS' widgets
+    # and tables bundles. Its style sheets, which Panel's and HoloViews' documents name on
+    # Panel's CDN, are assets: the documents are pointed at the site's copies (panel_stylesheet).
+    "panel": Library(("@holoviz/panel/dist/panel.min.js",)),
+    "panel-css": Library((), ("@holoviz/panel/dist/css/*.css", "@holoviz/panel/dist/bundled/theme/*.css")),
     # What a folium map's own page loads (blog_build/maps.py), at the versions folium 0.20 names:
     # Leaflet, its marker and layer images, and jQuery for folium's popups. Assets only: the
     # map's page links them, the post's page loads none of them.
@@ -143,19 +148,42 @@ BOKEH_EXTENSIONS = {
 }
 # fmt: on
 BOKEH_PACKAGE = "@bokeh/bokehjs/package.json"
+PANEL_PACKAGE = "@holoviz/panel/package.json"
+# The models Panel's extension registers are named by their Python module: panel.models.layout.Column.
+PANEL_MODELS = "panel.models."
+
+
+def package_version(package: str, node_modules: Path = NODE_MODULES) -> str | None:
+    """The version of an installed npm package (its package.json's path in node_modules/), if it is installed."""
+    try:
+        return json.loads((node_modules / package).read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def bokeh_version(node_modules: Path = NODE_MODULES) -> str | None:
     """The version of the installed BokehJS, which draws only plots saved by the same Bokeh release."""
-    try:
-        return json.loads((node_modules / BOKEH_PACKAGE).read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError, AttributeError):
+    return package_version(BOKEH_PACKAGE, node_modules)
+
+
+def panel_version(node_modules: Path = NODE_MODULES) -> str | None:
+    """The version of the installed Panel extension, which draws only layouts saved by the same Panel release."""
+    return package_version(PANEL_PACKAGE, node_modules)
+
+
+def panel_stylesheet(path: str, node_modules: Path = NODE_MODULES) -> str | None:
+    """The site's URL of a style sheet of Panel's (its path under dist/ on Panel's CDN), if the site serves it."""
+    source = node_modules / "@holoviz/panel/dist" / path
+    if source not in LIBRARIES["panel-css"].sources(node_modules):
         return None
+    return versioned_url(source, site_path("panel-css", source))
 
 
 def bokeh_libraries(models: set[str], webgl: bool) -> set[str]:
     """What a Bokeh plot with these models (a WebGL plot among them or not) loads: BokehJS and its extensions."""
     extensions = {name for name, defined in BOKEH_EXTENSIONS.items() if models & defined}
+    if any(model.startswith(PANEL_MODELS) for model in models):
+        extensions |= {"panel", "bokeh-tables"}  # Panel's bundle needs BokehJS' tables and widgets
     # A table is a widget too: its bundle builds on the widgets' one.
     widgets = {"bokeh-widgets"} if "bokeh-tables" in extensions else set()
     return {"bokeh", *extensions, *widgets, *(["bokeh-gl"] if webgl else [])}

@@ -268,8 +268,11 @@ def library_scripts(site: Path, page: str) -> list[str]:
 
 
 def test_libraries_are_served_from_the_site_as_npm_installed_them(interactive_site: Path) -> None:
-    # No post draws only cartesian traces beyond the basic ones, none has an itables table, a Bokeh plot or a map.
-    needed = {name for name in ALL - {"plotly-cartesian", "datatables", "leaflet"} if not name.startswith("bokeh")}
+    # No post draws only cartesian traces beyond the basic ones, none has an itables table, a Bokeh plot, a Panel
+    # layout or a map.
+    needed = {
+        name for name in ALL - {"plotly-cartesian", "datatables", "leaflet"} if not name.startswith(("bokeh", "panel"))
+    }
     for source, site_path in libraries.files_to_copy(needed):
         assert (interactive_site / "output" / site_path).read_bytes() == source.read_bytes()
     assert (interactive_site / "output" / "assets/notebook-outputs/widgets/embed.js").is_file()
