@@ -6,6 +6,7 @@ changes what the stock code does, the test says so before a reader sees a differ
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -180,3 +181,45 @@ def test_preprocessed_notebooks_stay_valid_without_nbconvert_checking(tmp_path: 
         processed, _ = exporter._preprocess(render_ready(page), exporter._init_resources(None))
         nbformat.validate(processed, relax_add_props=True)
         assert processed.cells, name
+
+
+def doit_statuses(db: Path) -> list[str]:
+    """What doit's up-to-date check says of a task with a config_changed check, run three times (settings a, a, b)."""
+    from doit.dependency import DbmDB, Dependency
+    from doit.task import Task
+    from nikola.utils import config_changed
+
+    dependencies = Dependency(DbmDB, str(db))
+    found = []
+    for settings in ({"title": "a"}, {"title": "a"}, {"title": "b"}):
+        task = Task("page", None, uptodate=[config_changed(settings, "test")])
+        found.append(dependencies.get_status(task, {}).status)
+        task.save_extra_values()  # what doit does after a task's actions ran
+        dependencies.save_success(task)
+    dependencies.close()
+    return found
+
+
+def test_config_changed_checks_tell_doit_what_stock_ones_do(tmp_path: Path) -> None:
+    """plugins/uptodate_signature: the signature given is inspect's own, and doit's checks answer the same."""
+    from nikola.utils import config_changed
+
+    from plugins.uptodate_signature.uptodate_signature import name_the_signature
+
+    given = config_changed.__dict__.get("__signature__")
+    if given is not None:
+        del config_changed.__signature__
+    try:
+        check = config_changed({"title": "a"}, "test")
+        stock_signature, stock_class = inspect.signature(check), inspect.signature(config_changed)
+        stock = doit_statuses(tmp_path / "stock.db")
+        name_the_signature()
+        assert "__signature__" in config_changed.__dict__
+        assert inspect.signature(check) == stock_signature  # (task, values): doit passes both
+        assert inspect.signature(config_changed) == stock_class  # the constructor's, untouched
+        assert doit_statuses(tmp_path / "ours.db") == stock == ["run", "up-to-date", "run"]
+    finally:
+        if given is not None:
+            config_changed.__signature__ = given
+        elif "__signature__" in config_changed.__dict__:
+            del config_changed.__signature__
