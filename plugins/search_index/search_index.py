@@ -1,15 +1,18 @@
 """Full-text search that works from output/ on any static host.
 
 After the pages are rendered, pagefind (installed from PyPI with its binary) indexes the
-main content of every published post and page into output/pagefind/, which also holds the
-search UI that pages/search.md loads. Nothing is fetched from elsewhere when searching.
-The indexing runs after the build returns (blog_build/search_index.py says why and how):
-this task writes down which pages to index and starts the indexer; every command that
-loads tasks first waits for the last build's indexer (`settle`). Each index is written
-whole beside the old one and then takes its place, so no fragment of an older index is
-left behind; the task claims its folders from prune_output, and the files the indexer
-wrote are its targets on the next build (pagefind names them by content), so that
-`nikola check -f` knows them.
+main content of every published post and page into output/pagefind/, in parts that the
+search page (pages/search.md) merges in the browser, with the search UI of pagefind's own
+bundle. Nothing is fetched from elsewhere when searching.
+The indexing runs after the build returns (blog_build/search_index.py says why, how and
+how the pages are split into parts): this task writes down which pages to index and starts
+the indexer; every command that loads tasks first waits for the last build's indexer
+(`settle`). Each part changed is written whole beside its old folder and then takes its
+place, so no fragment of an older index is left behind; the task claims its folders from
+prune_output, and the files the indexer wrote are its targets on the next build (pagefind
+names them by content), so that `nikola check -f` knows them.
+`SEARCH_INDEX_PART_SIZE` in conf.py sets how many pages a part holds at most on average
+(the tests make parts of one page); unset, `blog_build.search_index.PART_SIZE`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class SearchIndex(LateTask):
             if (post.use_in_feeds or not post.is_post) and boolean(post.meta("search") or "yes") is not False
         ]
         pages = sorted(post.destination_path(lang, sep="/") for post in searchable)
+        part_size = self.site.config.get("SEARCH_INDEX_PART_SIZE", search_index.PART_SIZE)
         yield self.group_task()
         if not pages:
             return  # nothing to search (a site without posts or pages yet): pagefind refuses to index nothing
@@ -52,11 +56,15 @@ class SearchIndex(LateTask):
             "name": os.path.join(output, "pagefind"),
             "file_dep": [os.path.join(output, page) for page in pages],
             "targets": sorted(
-                output_tree.recorded(Path(cache), search_index.TASK) | {os.path.join(output, "pagefind", "pagefind.js")}
+                output_tree.recorded(Path(cache), search_index.TASK)
+                | {os.path.join(output, "pagefind", search_index.MANIFEST)}
             ),
-            "actions": [(search_index.request, [output, pages, cache])],
+            "actions": [(search_index.request, [output, pages, cache, part_size])],
             "uptodate": [
-                config_changed({"pages": pages, "ignored": search_index.IGNORED}, "search_index"),
+                config_changed(
+                    {"pages": pages, "part_size": part_size, "ignored": search_index.IGNORED},
+                    "search_index",
+                ),
                 not failure,
             ],
             "clean": True,
