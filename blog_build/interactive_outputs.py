@@ -269,10 +269,14 @@ BOKEH_URLS = {"OpenURL": "url", "HelpTool": "redirect"}
 # What Panel adds to a notebook's documents to talk to the kernel (the browser's details, the comms):
 # nothing to see, and nothing to talk to on a static page, so they are left out.
 PANEL_PLUMBING = frozenset({"panel.models.browser.BrowserInfo", "panel.models.comm_manager.CommManager"})
-# The models of Panel's extension that the site draws: layouts, and the HTML that Markdown, HTML,
-# Str and DataFrame panes (and indicators) become, whose text is cleaned (clean_panel_html). Others
-# (ReactiveHTML and ESM components run code of the notebook's; most others load libraries) are not.
-PANEL_DRAWN = frozenset({"panel.models.layout.Column", "panel.models.markup.HTML"})
+# The models of Panel's extension that the site draws: its Column and Tabs, the widgets that are
+# BokehJS' own with a little more (their strings are text), and the HTML that Markdown, HTML, Str and
+# DataFrame panes (and indicators) become, whose text is cleaned (clean_panel_html). Others are not:
+# ReactiveHTML and ESM components run code of the notebook's, most others load libraries.
+PANEL_DRAWN = frozenset({
+    "panel.models.layout.Column", "panel.models.markup.HTML", "panel.models.tabs.Tabs", "panel.models.widgets.Button",
+    "panel.models.widgets.CustomSelect", "panel.models.widgets.TextInput",
+})  # fmt: skip
 # Where Panel's and HoloViews' documents name Panel's style sheets: `dist/` on Panel's CDN, by version.
 PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/([^/?#]+)/dist/([^?#]+)(?:\?[^#]*)?")
 # Models that are style sheets, and the attribute holding their CSS or its URL.

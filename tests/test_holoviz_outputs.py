@@ -31,6 +31,7 @@ ALL = set(libraries.LIBRARIES)
 EXTENSION = 2  # hv.extension('bokeh') / pn.extension(): Panel's loader
 CURVE, SIDE_BY_SIDE = 4, 6  # HoloViews: a Curve with a hover tool, a Scatter + Bars layout
 LAYOUT, LINKED = 4, 6  # Panel: a Column of a Markdown pane and a Row of a slider and a plot; a jslink
+TABS = 8  # Panel's Tabs of its Select, TextInput and Button widgets and a Markdown pane
 CDN = "https://cdn.holoviz.org/panel/1.9.4/dist/"
 
 
@@ -92,6 +93,8 @@ def test_a_panel_layout_loads_panels_extension_and_leaves_out_its_comms() -> Non
     assert shown(notebook, EXTENSION) == []
     [doc] = document(notebook, LAYOUT).values()
     assert [root["name"] for root in doc["roots"]] == ["panel.models.layout.Column"], "no CommManager"
+    [tabs] = document(notebook, TABS).values()
+    assert [root["name"] for root in tabs["roots"]] == ["panel.models.tabs.Tabs"]
     assert "&lt;h3&gt;Dots and their size&lt;/h3&gt;" in json.dumps(doc), "the Markdown pane's HTML, as saved"
     # Panel's jslink is a CustomJS callback: the notebook's JavaScript, which the site does not run
     assert "carries JavaScript" in shown(notebook, LINKED)[0]["text/html"]
@@ -127,7 +130,7 @@ def test_a_holoviews_plot_saved_by_another_bokeh_release_gets_bokehs_note() -> N
 def test_without_panels_extension_installed_a_layout_gets_the_install_warning() -> None:
     notebook = fixture("panel-layout")
     prepared = prepare(notebook, ALL - {"panel"})
-    assert prepared.unavailable == {"panel": [LAYOUT]}
+    assert prepared.unavailable == {"panel": [LAYOUT, TABS]}
     assert "saved no static version" in shown(notebook, LAYOUT)[0]["text/html"]
 
 
@@ -254,11 +257,18 @@ def test_holoviews_plots_draw_offline(browser: Browser, site_url: str, holoviz_s
 
 def test_a_panel_layout_draws_offline_with_panels_extension(browser: Browser, site_url: str) -> None:
     page, requests, problems = open_offline(browser, site_url, "/posts/panel-layout/")
-    layout = page.locator(".nb-bokeh")
-    assert layout.count() == 1
+    assert page.locator(".nb-bokeh").count() == 2
+    layout = page.locator(".nb-bokeh").first
     layout.locator("canvas").first.wait_for()
     layout.locator("h3", has_text="Dots and their size").wait_for()  # the Markdown pane, drawn by Panel's HTML model
     layout.locator(".noUi-target").wait_for()  # the slider
+    tabs = page.locator(".nb-bokeh").nth(1)
+    tabs.locator("select").wait_for()
+    options = tabs.locator("select option").all_inner_texts()
+    label = tabs.locator("input[type=text]").input_value()
+    tabs.get_by_role("button", name="Draw").wait_for()
+    tabs.get_by_text("About", exact=True).click()  # the other tab: the Markdown pane
+    tabs.locator("em", has_text="Panel").wait_for()
     text = page.inner_text(".nb-body")
     page.close()
     assert problems == []
@@ -271,6 +281,7 @@ def test_a_panel_layout_draws_offline_with_panels_extension(browser: Browser, si
     ]
     assert all(request.startswith("panel-css/") for request in requests[5:])
     assert "carries JavaScript" in text, "the jslink'd slider is a note"
+    assert options == ["red", "blue"] and label == "dots"
 
 
 def test_a_layout_of_another_panel_release_is_a_note_and_loads_nothing(
