@@ -67,6 +67,10 @@ class PageSizeReport(LateTask):
         before = ["create_bundles", "copy_assets", "copy_files", "render_taxonomies"]
         if self.site.plugin_manager.get_plugin_by_name("interactive_outputs", "Task"):
             before.append("interactive_outputs")
+        # The index pages and feeds are found by walking output/: not while prune_output removes
+        # what no task makes (a deleted post's tag folder vanished under the walk).
+        if self.site.plugin_manager.get_plugin_by_name("prune_output", "LateTask"):
+            before.append("prune_output")
         yield self.group_task()
         yield {
             "basename": self.name,
