@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import html5lib
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -363,6 +362,8 @@ def clean_panel_html(text: str, findings: html_safety.Findings) -> str:
     text read as HTML (html_decode in panel/models/html.ts); that HTML is what is cleaned,
     and written back escaped.
     """
+    import html5lib  # (here, as in html_safety: only a render needs it)
+
     root = html5lib.parse(text, treebuilder="etree", namespaceHTMLElements=False)
     shown = "".join(root.itertext())
     cleaned, found = html_safety.clean_html(shown)
