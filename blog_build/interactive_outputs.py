@@ -415,14 +415,18 @@ def css_urls(css: str) -> list[str]:
     return re.findall(html_safety.REMOTE_URL, css) or ["CSS naming another host"]
 
 
+def release_note(library: str, output: str, saved: str | None, ours: str) -> str:
+    """The note for a `library` `output` (a "plot") that the site's release `ours` cannot draw, saved by `saved`."""
+    saved_with = f"{library} {html.escape(saved)}" if saved else f"a {library} version it did not record"
+    return (
+        f'<p class="nb-unavailable">An interactive {library} {output} was here, saved with {saved_with}; the site'
+        f" draws {output}s of {library} {html.escape(ours)}, and the notebook saved no static version of it.</p>"
+    )
+
+
 def panel_note(version: str | None) -> str:
     """The note for a Panel layout the site's Panel extension cannot draw: the version it was saved with, and ours."""
-    saved = f"Panel {html.escape(version)}" if version else "a Panel version it did not record"
-    return (
-        f'<p class="nb-unavailable">An interactive Panel layout was here, saved with {saved}; the site draws'
-        f" layouts of Panel {html.escape(libraries.panel_version() or '1')}, and the notebook saved no static"
-        " version of it.</p>"
-    )
+    return release_note("Panel", "layout", version, libraries.panel_version() or "1")
 
 
 def panel_model_note(models: list[str]) -> str:
@@ -444,12 +448,7 @@ def bokeh_script_note() -> str:
 
 def bokeh_note(version: str | None) -> str:
     """The note for a Bokeh plot that the site's BokehJS cannot draw: the version it was saved with, and ours."""
-    saved = f"Bokeh {html.escape(version)}" if version else "a Bokeh version it did not record"
-    return (
-        f'<p class="nb-unavailable">An interactive Bokeh plot was here, saved with {saved}; the site draws'
-        f" plots of Bokeh {html.escape(libraries.bokeh_version() or '3')}, and the notebook saved no static"
-        " version of it.</p>"
-    )
+    return release_note("Bokeh", "plot", version, libraries.bokeh_version() or "3")
 
 
 def prepare_bokeh(data: dict, markup: str, available: set[str], prepared: Prepared, cell: int) -> str | None:
