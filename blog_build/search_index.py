@@ -64,9 +64,10 @@ IGNORED = ".postpromonav, .nb-tools, .byline, #header, #footer"
 STATE = "search_index"  # folder of the cache holding the job, the lock and what became of the job
 TASK = "search_index"  # the name its written files are recorded under (blog_build.output_tree)
 # Pages in a part, at most on average (a hash spreads them): pagefind takes about a quarter
-# of a megabyte per page, 76 MB for 250 pages and 524 MB for 2,000 in one index
-# (benchmarks/README.md, "At 2,000 posts").
-PART_SIZE = 300
+# of a megabyte per page, 268 MB for 1,000 pages and 524 MB for 2,000 in one index
+# (benchmarks/README.md, "At 2,000 posts"). As large as keeps a part's run well under 400 MB,
+# since merging parts brings near matches (above): a blog of up to 1,000 pages is one index.
+PART_SIZE = 1000
 MANIFEST = "parts.json"  # in output/pagefind: the names of the parts, for the search page
 DIGESTS = "parts.json"  # in the state folder: the digest of what each part in output/ was made from
 
