@@ -48,14 +48,16 @@ class PostCards(Task):
         lang = site.config["DEFAULT_LANG"]
         blog = site.config["BLOG_TITLE"](lang)
         notebooks = pipeline.current
+        # The tags that hide a figure choose the card's figure too (removal_tags): conf.py's own,
+        # if it sets any, are part of what a card shows.
+        tags = site.config["IPYNB_CONFIG"].get("TagRemovePreprocessor")
+        hiding = "|" + json.dumps(tags, sort_keys=True) if tags else ""
         for post in site.timeline:
             if not post.is_post or post.meta[lang].get("previewimage"):
                 continue
             model = notebooks.rendered_models.get(post.source_path) if notebooks else None
             target = card_path(post, lang, ".jpg" if model is not None and model.images else ".png")
-            # The tags that hide a figure choose the card's figure too (removal_tags).
-            hiding = json.dumps(site.config["IPYNB_CONFIG"].get("TagRemovePreprocessor", {}), sort_keys=True)
-            key = cards.card_key(post.title(lang), blog, self.date(post), f"{model.key}|{hiding}" if model else "")
+            key = cards.card_key(post.title(lang), blog, self.date(post), model.key + hiding if model else "")
             self.cards[target] = (post, key)
             post.meta[lang]["previewimage"] = "/" + target
 
