@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from blog_build import html_safety, libraries, maps
+from blog_build import html_safety, libraries, maps, references
 
 PLOTLY = "application/vnd.plotly.v1+json"
 # What Bokeh 3's notebook `show` saves beside the plot's script; on the site, the plot's
@@ -76,6 +76,8 @@ LOADS_CODE = re.compile(
     r"""\brequire(?:js)?\s*[(.]|\bdefine\s*\(|\bimport\b[^;]*["'](?:https?:)?//|["'](?:https?:)?//[^"']+\.js\b""",
     re.I,
 )
+# An output that is one frame and nothing else, as Plotly's iframe renderers write it.
+FRAME_ONLY = re.compile(r"""\s*<iframe\b[^>]*?\bsrc\s*=\s*["']([^"']+)["'][^>]*>\s*</iframe\s*>\s*""", re.I)
 PLOTLY_CALL = re.compile(r"""Plotly\.newPlot\(\s*(["'])[^"']*\1\s*,""")
 # Static forms better than HTML whose script the site cannot run (HTML that is only a table's
 # "Loading..." line once the script is gone): pictures and formulas.
@@ -675,7 +677,15 @@ def widget_models(notebook: dict) -> set[str]:
     return set(models) if isinstance(models, dict) else set()
 
 
-def prepare_output(output: dict, models: set[str], available: set[str], prepared: Prepared, cell: int) -> bool:
+def framed_page(markup: str, framed: dict[str, str]) -> str | None:
+    """The HTML file beside the notebook that an output showing only a frame of it frames (see `prepare`)."""
+    frame = FRAME_ONLY.fullmatch(markup)
+    return framed.get(references.relative_path(html.unescape(frame.group(1))) or "") if frame else None
+
+
+def prepare_output(
+    output: dict, models: set[str], available: set[str], prepared: Prepared, cell: int, framed: dict[str, str]
+) -> bool:
     """Rewrite one output's data for the page; False when the output should be dropped."""
     data = output.get("data")
     if not data:
@@ -690,7 +700,7 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
             return False
         note = note or UNAVAILABLE
     if markup and not any(library_for(mime) for mime in data):
-        if (figure := plotly_figure(markup)) is not None:
+        if (figure := plotly_figure(framed_page(markup, framed) or markup)) is not None:
             data[PLOTLY] = figure
         elif (chart := altair_chart(markup)) is not None:
             data[chart[0]] = chart[1]
@@ -761,14 +771,21 @@ def prepare_output(output: dict, models: set[str], available: set[str], prepared
 
 
 def prepare(
-    notebook: dict, available: set[str], broken: Callable[[int, int, Exception], dict] | None = None
+    notebook: dict,
+    available: set[str],
+    broken: Callable[[int, int, Exception], dict] | None = None,
+    framed: dict[str, str] | None = None,
 ) -> Prepared:
     """Rewrite the notebook's outputs in place for a static page (module docstring); say what it needs.
 
     `available` names the libraries the site can serve. Plotly figures get one plotly.js
     bundle for the whole page, the smallest that draws all their traces. The first cell with an
     interactive output gets metadata[TEASER_KEY] unless an author's teaser marker comes
-    before it. An output whose data defeats the rewriting (a shape no tool writes) is
+    before it. `framed` holds the text of the HTML files beside the notebook that its outputs
+    frame (references.framed_files): a Plotly figure that the `iframe` renderers saved as a frame
+    of a page of its own is drawn from the figure in that page like any other, so the reader
+    loads neither the page's own plotly.js (4.8 MB inlined, or from a CDN) nor its MathJax.
+    An output whose data defeats the rewriting (a shape no tool writes) is
     replaced by what `broken(cell number, output number, error)` returns; without
     `broken` the error is raised.
     """
@@ -786,7 +803,7 @@ def prepare(
         kept = []
         for index, output in enumerate(cell.get("outputs", []), 1):
             try:
-                if prepare_output(output, models, available, prepared, number):
+                if prepare_output(output, models, available, prepared, number, framed or {}):
                     kept.append(output)
             except (AttributeError, KeyError, TypeError, ValueError) as error:
                 if broken is None:

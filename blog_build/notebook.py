@@ -33,7 +33,7 @@ from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "8"
+MODEL_VERSION = "9"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 # `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.
@@ -91,10 +91,16 @@ FACT_FIELDS = (
 )  # fmt: skip
 
 
-def content_key(data: bytes, libraries: set[str], source: str) -> str:
-    """The cache key of a notebook's model: its bytes and path, the model version, the libraries the site serves."""
+def content_key(data: bytes, libraries: set[str], source: str, framed: dict[str, bytes] | None = None) -> str:
+    """The cache key of a notebook's model: its bytes and path, the model version, the libraries the site serves.
+
+    `framed`: the bytes of the files its outputs frame, by path (references.framed_paths).
+    """
     digest = hashlib.sha256(f"{MODEL_VERSION}|{','.join(sorted(libraries))}|{source}|".encode())
     digest.update(data)
+    for path, content in sorted((framed or {}).items()):
+        digest.update(f"\0{path}\0{len(content)}\0".encode())
+        digest.update(content)
     return digest.hexdigest()
 
 
@@ -393,7 +399,9 @@ def upgrade_widget_state(state: dict) -> None:
     state["version_major"], state["version_minor"] = 2, 0
 
 
-def prepare_outputs(notebook: dict, source: str, available: set[str], warnings: list[str]) -> set[str]:
+def prepare_outputs(
+    notebook: dict, source: str, available: set[str], warnings: list[str], framed: dict[str, str] | None = None
+) -> set[str]:
     """Rewrite outputs for a static page (interactive_outputs.py); an output that defeats it gets a placeholder."""
 
     def broken(number: int, index: int, error: Exception) -> dict:
@@ -403,7 +411,7 @@ def prepare_outputs(notebook: dict, source: str, available: set[str], warnings: 
         )
         return placeholder_output("This output", "its saved data is not in a form the site knows")
 
-    prepared = interactive_outputs.prepare(notebook, available, broken)
+    prepared = interactive_outputs.prepare(notebook, available, broken, framed)
     warnings.extend(prepared.warnings(source))
     return prepared.libraries
 
@@ -616,11 +624,14 @@ def checked_notebook(data: bytes, source: str, warnings: list[str], paired: byte
 
 
 def make_model(notebook: dict, source: str, key: str, available: set[str], store: ImageStore,
-               warnings: list[str] | None = None, keep: bool = True) -> NotebookModel:  # fmt: skip
+               warnings: list[str] | None = None, keep: bool = True,
+               framed: dict[str, bytes] | None = None) -> NotebookModel:  # fmt: skip
     """The model of a checked notebook (`checked_notebook`).
 
     With `keep` the notebook dict is left as it was (for a post that may be executed);
-    without, the model's notebook is made from it in place, sparing a deep copy.
+    without, the model's notebook is made from it in place, sparing a deep copy. `framed`:
+    the HTML files beside it that its outputs frame (references.framed_files), which `key`
+    must cover.
     """
     warnings = list(warnings or [])
     metadata = notebook_entry(notebook.get("metadata", {}).get("nikola", {}), source)
@@ -628,7 +639,8 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
     findings = check_notebook(notebook, source)  # before outputs are prepared: as the author saved them
     page = copy.deepcopy(notebook) if keep else notebook
     check_widget_state(page, source, warnings)
-    libraries = prepare_outputs(page, source, available, warnings)
+    texts = {path: data.decode("utf-8", "replace") for path, data in (framed or {}).items()}
+    libraries = prepare_outputs(page, source, available, warnings, texts)
     images = extract_images(page, source, store, warnings)
     images += extract_attachments(page, source, store, warnings)
     images += extract_inline_images(page, source, store, warnings)

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from blog_build import execution, notebook_checks, text_notebooks
+from blog_build import execution, notebook_checks, references, text_notebooks
 from blog_build.images import ImageStore
 from blog_build.metadata import SourceError, boolean
 from blog_build.notebook import MODEL_VERSION, NotebookModel, checked_notebook, content_key, make_model
@@ -104,29 +104,34 @@ class Pipeline:
                 if isinstance(made, str):
                     self.errors[name] = made
                     continue
-                facts, current, checked, sizes = made
+                facts, seen, checked, sizes = made
                 self.images.sizes.update(sizes)
                 self.store.changed = True
                 self.store.put("models", facts["key"], facts)
-                self.store.put("paths", name, [current, facts["key"]])
+                self.store.put("paths", name, seen)
                 self.models[name] = NotebookModel.from_facts(facts)
                 if checked is not None:
                     self._checked[name] = checked
 
-    def _make(self, source: Path) -> tuple[dict, list[int], dict | None, dict] | str:
-        """(In a worker.) The facts of `source`'s model, its stamp, its checked notebook if kept; or the error."""
+    def _make(self, source: Path) -> tuple[dict, list, dict | None, dict] | str:
+        """(In a worker.) The facts of `source`'s model, its paths entry, its checked notebook if kept; or the error."""
         try:
             model = self._read(source)
         except SourceError as error:
             return str(error)
         sizes = dict(self.images.added)
         self.images.added.clear()
-        return model.facts(), stamp(*text_notebooks.files_of(source)), self._checked.get(str(source)), sizes
+        return model.facts(), self.store.section("paths")[str(source)], self._checked.get(str(source)), sizes
+
+    def stamp_of(self, source: Path) -> list[int]:
+        """Size and modification time of the files `source`'s model was last made from (framed files too)."""
+        seen = self.store.section("paths").get(str(source))
+        framed = seen[2] if seen and len(seen) > 2 else []
+        return stamp(*text_notebooks.files_of(source), *(source.parent / path for path in framed))
 
     def _known_by_stamp(self, source: Path) -> bool:
         seen = self.store.section("paths").get(str(source))
-        current = stamp(*text_notebooks.files_of(source))
-        return bool(seen and seen[0] == current and seen[1] in self.store.section("models"))
+        return bool(seen and seen[0] == self.stamp_of(source) and seen[1] in self.store.section("models"))
 
     def model(self, source: Path) -> NotebookModel:
         """The model of the notebook at `source`: remembered, or made from one read of the file."""
@@ -140,12 +145,17 @@ class Pipeline:
 
     def _read(self, source: Path) -> NotebookModel:
         """The model by the file's stamp, else by its content, else made from it (read once)."""
-        name, current = str(source), stamp(*text_notebooks.files_of(source))
+        name = str(source)
         seen = self.store.section("paths").get(name)
-        if seen and seen[0] == current and (facts := self.store.section("models").get(seen[1])):
+        if seen and seen[0] == self.stamp_of(source) and (facts := self.store.section("models").get(seen[1])):
             return NotebookModel.from_facts(facts)
+        current = stamp(*text_notebooks.files_of(source))  # before reading: a file changed meanwhile is read again
         data, paired = read_source(source)
-        key = content_key(data if paired is None else data + b"\0" + paired, self.settings.libraries, name)
+        texts = [data] if paired is None else [data, paired]
+        framed_paths = references.framed_paths(texts, source.parent)
+        current += stamp(*(source.parent / path for path in framed_paths))
+        framed = read_framed(source, framed_paths)
+        key = content_key(b"\0".join(texts), self.settings.libraries, name, framed)
         facts = self.store.section("models").get(key)
         if facts is not None and self._page_path(key).exists():
             model = NotebookModel.from_facts(facts)
@@ -160,9 +170,9 @@ class Pipeline:
             )
             if keep:
                 self._checked[name] = notebook  # for execution, without reading the file again
-            model = make_model(notebook, name, key, self.settings.libraries, self.images, warnings, keep)
+            model = make_model(notebook, name, key, self.settings.libraries, self.images, warnings, keep, framed)
             self._keep(model)
-        self.store.put("paths", name, [current, key])
+        self.store.put("paths", name, [current, key, framed_paths])
         return model
 
     # --- the model a post is rendered from --------------------------------------------------
@@ -240,7 +250,9 @@ class Pipeline:
             executed = execution.with_outputs(notebook, outputs)
             executed["metadata"]["nb_run"] = run  # for the post's provenance line
             key = executed_key(model, key, run)
-            rendered = make_model(executed, name, key, self.settings.libraries, self.images)
+            # The run wrote the files its outputs frame; a run of its own key, so `key` covers them.
+            framed = read_framed(source, references.framed_paths([json.dumps(outputs).encode()], source.parent))
+            rendered = make_model(executed, name, key, self.settings.libraries, self.images, framed=framed)
         except SourceError as error:
             return error
         self._keep(rendered)
@@ -354,6 +366,11 @@ def read_source(source: Path) -> tuple[bytes, bytes | None]:
     if not text_notebooks.is_candidate(source) or not pair.is_file():
         return data, None
     return data, pair.read_bytes()
+
+
+def read_framed(source: Path, paths: list[str]) -> dict[str, bytes]:
+    """The bytes of the files beside `source` at `paths` (references.framed_paths), by path."""
+    return {path: (source.parent / path).read_bytes() for path in paths}
 
 
 def remove_unused(folder: Path, keep: set[str]) -> None:

@@ -80,6 +80,27 @@ def show_absent(page: dict, paths: set[str]) -> None:
                 data["text/html"] = EMBED.sub(note, data["text/html"])
 
 
+# A frame of an HTML file, as it sits in a notebook's JSON (quotes escaped, lines split).
+FRAMED_HTML = re.compile(rb"""<iframe\b[^>]*?\bsrc\s*=\s*\\?["']([^"'\\]+\.html?)\\?["']""", re.I)
+
+
+def framed_paths(texts: list[bytes], source_dir: Path) -> list[str]:
+    """The relative paths of the HTML files beside the notebook that frames in `texts` (its JSON) show.
+
+    Plotly's `iframe` renderers save a figure as `iframe_figures/figure_N.html` and only its
+    frame in the notebook: the figure is read from the file (interactive_outputs), so the
+    file is part of what the notebook's model is made from.
+    """
+    found = []
+    for text in texts:
+        for match in FRAMED_HTML.finditer(text):
+            path = relative_path(match.group(1).decode("utf-8", "replace"))
+            file = inside(source_dir, path) if path else None
+            if path not in found and file is not None and file.is_file():
+                found.append(path)
+    return found
+
+
 def inside(folder: Path, path: str) -> Path | None:
     """`folder / path` if it stays inside `folder` (a notebook may not publish ../../secrets)."""
     try:

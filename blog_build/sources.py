@@ -93,7 +93,7 @@ def check_source(source: Path, is_post: bool, pipeline: Pipeline) -> Source:
     date too: without one Nikola dates a page by its file's creation time, which differs on
     every checkout, so two builds of the same sources would differ.
     """
-    current = stamp(*text_notebooks.files_of(source), source.with_suffix(".meta"))
+    current = pipeline.stamp_of(source) + stamp(source.with_suffix(".meta"))
     known = pipeline.store.section("checked").get(str(source))
     if known and known[0] == [*current, is_post] and len(known) == 4:
         if known[3]:

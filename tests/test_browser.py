@@ -39,7 +39,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real site plus the cell-tags fixture post, built and served on 127.0.0.1."""
     site = copy_site(tmp_path_factory.mktemp("browser-site"))
     for fixture in FIXTURES.iterdir():
-        shutil.copy(fixture, site / "posts" / fixture.name)
+        copy = shutil.copytree if fixture.is_dir() else shutil.copy  # iframe_figures/: plotly-iframe's figure
+        copy(fixture, site / "posts" / fixture.name)
     nikola(site, "build")
     with serve_folder(site / "output") as url:
         yield url

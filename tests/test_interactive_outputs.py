@@ -42,7 +42,7 @@ ALL = set(libraries.LIBRARIES)
 PARTIAL_BUNDLES = set(libraries.PLOTLY_BUNDLES)
 LIBRARY_SCRIPT = re.compile(r'<script src="[^"]*assets/notebook-outputs/([^"?]+)\?v=[0-9a-f]+" defer[^>]*>')
 # The fixture posts with one kind of chart each, besides interactive-outputs.
-CHART_POSTS = ("plotly-only", "plotly-surface", "plotly-map", "plotly-mixed", "vega-only")
+CHART_POSTS = ("plotly-only", "plotly-surface", "plotly-map", "plotly-mixed", "vega-only", "plotly-iframe")
 
 
 def fixture(name: str) -> dict:
@@ -259,6 +259,7 @@ def interactive_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in FIXTURES.glob("*"):
         if path.stem in ("interactive-outputs", *CHART_POSTS):
             shutil.copy(path, site / "posts" / path.name)
+    shutil.copytree(FIXTURES / "iframe_figures", site / "posts" / "iframe_figures")  # plotly-iframe's figure
     nikola(site, "build")
     return site
 
@@ -308,6 +309,58 @@ def test_libraries_are_found_from_the_notebook_models(tmp_path: Path) -> None:
     assert libraries_of(FIXTURES / "plotly-only.ipynb", set()) == [], "not installed: static"
 
 
+def framed_post(folder: Path, inline_plotly: bool = False) -> Path:
+    """The plotly-iframe fixture in `folder`; `inline_plotly`: its figure page holds plotly.js, as `iframe` saves it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "plotly-iframe.ipynb", folder)
+    shutil.copytree(FIXTURES / "iframe_figures", folder / "iframe_figures")
+    if inline_plotly:
+        figure = folder / "iframe_figures" / "figure_0.html"
+        library = (ROOT / "node_modules" / "plotly.js-dist-min" / "plotly.min.js").read_text(encoding="utf-8")
+        text, count = re.subn(
+            r'<script charset="utf-8" src="https://cdn\.plot\.ly/[^"]+"[^>]*></script>',
+            lambda _match: f'<script type="text/javascript">{library}</script>',
+            figure.read_text(encoding="utf-8"),
+        )
+        assert count == 1
+        figure.write_text(text, encoding="utf-8")
+    return folder / "plotly-iframe.ipynb"
+
+
+@pytest.mark.parametrize("inline_plotly", [False, True], ids=["iframe_connected", "iframe"])
+def test_a_figure_saved_as_a_framed_page_is_drawn_from_the_page(tmp_path: Path, inline_plotly: bool) -> None:
+    from blog_build.pipeline import Pipeline, Settings
+
+    source = framed_post(tmp_path / "posts", inline_plotly)
+    model = Pipeline(Settings(cache=tmp_path / "cache", libraries=ALL)).model(source)
+    assert model.libraries == ["plotly-basic"]
+    assert model.references == [], "the framed page is not copied beside the post: nothing frames it"
+    [(_, output)] = outputs(model.notebook)
+    assert list(output["data"]) == [PLOTLY]
+    figure = output["data"][PLOTLY]
+    assert figure["data"][0]["y"] == [4, 1, 3, 2] and figure["layout"]["title"]["text"] == "Framed"
+
+
+def test_a_framed_figure_page_is_part_of_the_model(tmp_path: Path) -> None:
+    """Its edit, or its removal, makes a new model, as an edit of the notebook does."""
+    from blog_build.pipeline import Pipeline, Settings
+
+    source = framed_post(tmp_path / "posts")
+    figure = source.parent / "iframe_figures" / "figure_0.html"
+
+    def shown() -> dict:
+        pipeline = Pipeline(Settings(cache=tmp_path / "cache", libraries=ALL))
+        model = pipeline.model(source)
+        pipeline.save()
+        return outputs(model.notebook)[0][1]["data"]
+
+    assert shown()[PLOTLY]["data"][0]["y"] == [4, 1, 3, 2]
+    figure.write_text(figure.read_text(encoding="utf-8").replace('"y":[4,1,3,2]', '"y":[5,1,3,2]'), encoding="utf-8")
+    assert shown()[PLOTLY]["data"][0]["y"] == [5, 1, 3, 2]
+    figure.unlink()
+    assert "iframe_figures/figure_0.html" in shown()["text/html"], "the frame stays, and the scanner names the file"
+
+
 def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_site: Path) -> None:
     assert library_scripts(interactive_site, "posts/interactive-outputs/index.html") == [
         "plotly-basic/plotly-basic.min.js",
@@ -322,6 +375,7 @@ def test_each_page_loads_the_libraries_it_needs_once_and_in_order(interactive_si
         ("plotly-surface", "plotly-gl3d/plotly-gl3d.min.js"),
         ("plotly-map", "plotly-geo/plotly-geo.min.js"),
         ("plotly-mixed", "plotly/plotly.min.js"),
+        ("plotly-iframe", "plotly-basic/plotly-basic.min.js"),
     ):
         assert library_scripts(interactive_site, f"posts/{post}/index.html") == [bundle, "site/outputs.js"], post
     assert library_scripts(interactive_site, "posts/vega-only/index.html") == [
@@ -492,6 +546,16 @@ def test_a_page_no_partial_bundle_can_draw_gets_all_of_plotly(browser: Browser, 
         "the 3-D points on the WebGL canvas"
     )
     assert requests == ["plotly/plotly.min.js", "site/outputs.js"] and problems == []
+    page.close()
+
+
+def test_a_framed_figure_draws_in_the_page_with_nothing_framed(browser: Browser, interactive_url: str) -> None:
+    page, requests, problems = open_offline(browser, interactive_url, "/posts/plotly-iframe/")
+    page.wait_for_function("document.querySelector('.nb-plotly .main-svg')")
+    assert page.locator(".nb-plotly .gtitle").text_content() == "Framed"
+    assert page.locator(".nb-plotly .scatterlayer .point").count() == 4
+    assert page.locator("iframe").count() == 0
+    assert requests == ["plotly-basic/plotly-basic.min.js", "site/outputs.js"] and problems == []
     page.close()
 
 
