@@ -782,7 +782,7 @@ def prepare(
     bundle for the whole page, the smallest that draws all their traces. The first cell with an
     interactive output gets metadata[TEASER_KEY] unless an author's teaser marker comes
     before it. `framed` holds the text of the HTML files beside the notebook that its outputs
-    frame (references.framed_files): a Plotly figure that the `iframe` renderers saved as a frame
+    frame (references.framed_paths): a Plotly figure that the `iframe` renderers saved as a frame
     of a page of its own is drawn from the figure in that page like any other, so the reader
     loads neither the page's own plotly.js (4.8 MB inlined, or from a CDN) nor its MathJax.
     An output whose data defeats the rewriting (a shape no tool writes) is

@@ -630,7 +630,7 @@ def make_model(notebook: dict, source: str, key: str, available: set[str], store
 
     With `keep` the notebook dict is left as it was (for a post that may be executed);
     without, the model's notebook is made from it in place, sparing a deep copy. `framed`:
-    the HTML files beside it that its outputs frame (references.framed_files), which `key`
+    the HTML files beside it that its outputs frame (references.framed_paths), which `key`
     must cover.
     """
     warnings = list(warnings or [])
