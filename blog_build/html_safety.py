@@ -228,6 +228,9 @@ def allowed_characters(text: str) -> str:
     return text
 
 
+FRAMED_PAGE = re.compile(r"\.(?:html?|xhtml|svg)$", re.I)  # frames of these run the file's scripts
+
+
 def frame_title(src: str | None) -> str:
     """A title for an iframe of the site's own: what it shows, as far as its address says."""
     name = PurePosixPath(urlsplit(src or "").path).name
@@ -267,6 +270,10 @@ def cleaned_attributes(tag: str, attributes: dict[str, str | None], findings: Fi
             kept[name] = value
     if tag in ("iframe", "frame") and not (kept.get("title") or "").strip():
         kept["title"] = frame_title(kept.get("src"))
+    if tag in ("iframe", "frame") and FRAMED_PAGE.search(urlsplit(kept.get("src") or "").path):
+        # A page beside the notebook (an exported chart, a report) runs its scripts, but as an
+        # origin of its own: it reads none of the site's storage and cannot script the post.
+        kept["sandbox"] = "allow-scripts"
     return kept
 
 

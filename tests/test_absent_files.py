@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from playwright.sync_api import Browser
+
 from blog_build.references import absent, show_absent
 
-from conftest import copy_site, nikola
+from conftest import copy_site, nikola, serve_folder
 
 MARKDOWN = "A diagram: ![Split, apply, combine](images/split.png) and `![code](images/code.png)`."
 FRAME = '<iframe src="chart.html" width="400" height="200"></iframe>'
@@ -55,3 +57,28 @@ def test_a_file_that_comes_or_goes_is_followed_by_an_incremental_build(tmp_path:
     nikola(site, "build")
     page = (site / "output/posts/diagram/index.html").read_text(encoding="utf-8")
     assert 'src="images/split.png"' not in page and page.count('class="nb-unavailable"') == 2
+
+
+CHART = """<!doctype html><html><body><p id="drawn">not yet</p><script>
+document.getElementById("drawn").textContent = "drawn";
+let reached = "isolated";
+try { parent.document.title; reached = "reached the post"; } catch (error) {}
+try { localStorage.length; reached = "read the site's storage"; } catch (error) {}
+document.body.dataset.reached = reached;
+</script></body></html>"""
+
+
+def test_a_framed_page_beside_the_notebook_runs_as_an_origin_of_its_own(tmp_path: Path, browser: Browser) -> None:
+    site = copy_site(tmp_path / "site", posts=("welcome",))
+    (site / "posts" / "diagram.ipynb").write_text(json.dumps(notebook()), encoding="utf-8")
+    (site / "posts" / "diagram.meta").write_text(".. title: Diagram\n.. slug: diagram\n.. date: 2026-11-01\n")
+    (site / "posts" / "chart.html").write_text(CHART, encoding="utf-8")
+    nikola(site, "build")
+    assert (site / "output/posts/diagram/chart.html").is_file()
+    with serve_folder(site / "output") as url:
+        page = browser.new_page()
+        page.goto(url + "/posts/diagram/")
+        frame = page.frame_locator("iframe[src='chart.html']")
+        assert frame.locator("#drawn").text_content() == "drawn", "its scripts run"
+        assert frame.locator("body").get_attribute("data-reached") == "isolated"
+        page.close()

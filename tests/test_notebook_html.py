@@ -77,6 +77,19 @@ def shown(notebook: dict, cell: int) -> list[dict]:
             '<iframe title="t"></iframe>',
             1,
         ),
+        # A page of the site's own runs its scripts in a sandbox: an origin of its own; an author's
+        # sandbox that gave it the site's origin is replaced.
+        (
+            '<iframe src="chart.html" title="t"></iframe>',
+            '<iframe src="chart.html" title="t" sandbox="allow-scripts"></iframe>',
+            0,
+        ),
+        (
+            '<iframe src="report.HTM?x=1" sandbox="allow-scripts allow-same-origin" title="t"></iframe>',
+            '<iframe src="report.HTM?x=1" sandbox="allow-scripts" title="t"></iframe>',
+            0,
+        ),
+        ('<iframe src="paper.pdf" title="t"></iframe>', None, 0),
         # Data blocks never run: widget views, ipywidgets 5 snapshots' state, JSON-LD.
         ('<script type="application/json">{"a": 1}</script>', None, 0),
         ('<script type="application/vnd.jupyter.widget-view+json">{}</script>', None, 0),
