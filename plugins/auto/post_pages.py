@@ -2,13 +2,15 @@
 
 A whole `nikola build` in a new process starts Nikola, reads every post, generates and
 checks every task: seconds at 400 posts before the edited post's page is written. The
-preview process keeps Nikola loaded instead, scans the posts again (about 0.4 s at 400
-posts) and runs, for each edited post, the same two tasks `nikola build` runs for it (the
-HTML fragment, Nikola's RenderPosts; the page, Nikola's RenderPages through
-`generic_page_renderer`), built the way those plugins build them, with doit executing their
-actions. The page lands in output/ and the open page reloads; the full build that follows
-writes the same bytes there (tests/test_preview.py checks it against a clean build) and
-everything else the edit touches: index, tag and archive pages, feeds, the search index.
+preview process keeps Nikola loaded instead and scans the posts again (0.2 s at 400 posts:
+the posts whose files did not change are given back as they were made,
+plugins/scan_posts/kept_posts.py). It then runs, for each edited post, the same two tasks
+`nikola build` runs for it (the HTML fragment, Nikola's RenderPosts; the page, Nikola's
+RenderPages through `generic_page_renderer`), built the way those plugins build them, with
+doit executing their actions. The page lands in output/ and the open page reloads; the full
+build that follows writes the same bytes there (tests/test_preview.py checks it against a
+clean build) and everything else the edit touches: index, tag and archive pages, feeds, the
+search index.
 
 Only an edit to posts' own files (the notebook or its .meta) is rendered here; anything
 else (a template, conf.py, a new or deleted file the scan cannot place) waits for the build.
@@ -26,6 +28,7 @@ from doit.task import Stream, Task
 from nikola import utils
 
 from blog_build import rendering
+from plugins.scan_posts.kept_posts import KeptPosts
 
 
 class PostPages:
@@ -33,6 +36,9 @@ class PostPages:
 
     def __init__(self, site) -> None:
         self.site = site
+        # every edit scans again: the scanner gives back the posts whose files did not change
+        if scanner := site.plugin_manager.get_plugin_by_name("scan_posts", "PostScanner"):
+            scanner.plugin_object.kept_posts = KeptPosts()
 
     def render(self, changed: list[str]) -> list[str]:
         """Write the pages of the posts whose own files are `changed`; the files written.

@@ -30,6 +30,7 @@ from blog_build import libraries, pipeline, references
 from blog_build.sources import Scan, scan_sources
 from blog_build.store import write_if_changed
 from plugins import versions
+from plugins.scan_posts.kept_posts import KeptPosts
 from plugins.scan_posts.teasers import TeaserPost
 
 PUBLISH_CHECK = "publish_check.json"  # read by plugins/ftp_deploy (as data)
@@ -46,6 +47,9 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
     """Check and prepare every source, then scan as Nikola does."""
 
     name = "scan_posts"
+    # Set by the preview (plugins/auto), which scans again for every edit: posts whose files
+    # and settings are unchanged are given back as made (kept_posts.py) instead of made anew.
+    kept_posts: KeptPosts | None = None
 
     def set_site(self, site) -> None:
         versions.check_nikola(__file__)
@@ -78,7 +82,7 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
                 LOGGER.error(problem)
             LOGGER.error("Nothing was built; output/ is unchanged. Fix the file(s) above and build again.")
             raise SystemExit(1)
-        posts = self.posts(scan)
+        posts = self.posts(scan, notebooks)
         for post in posts:
             if type(post) is Post:
                 post.__class__ = TeaserPost  # same data, a cheaper text() (teasers.py)
@@ -135,7 +139,7 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             folder.mkdir(parents=True, exist_ok=True)
             post.add_dependency(str(write_if_changed(folder / f"{name}.json", urls)), add="page")
 
-    def posts(self, scan: Scan) -> list[Post]:
+    def posts(self, scan: Scan, notebooks: pipeline.Pipeline) -> list[Post]:
         """Nikola's Post for each checked source, made as Nikola's scan() makes them (one language).
 
         Nikola's scan() picks a source's compiler by its extension, so a text notebook
@@ -152,8 +156,17 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             compiler, extractors = self.site.get_compiler(name), self.site.metadata_extractors_by
             if source.is_notebook and compiler.name != "ipynb":
                 compiler, extractors = self.site.compilers["ipynb"], self.notebook_extractors()
-            timeline.append(
-                Post(
+
+            def make(
+                name=name,
+                wildcard=wildcard,
+                destination=destination,
+                use_in_feeds=use_in_feeds,
+                template=template,
+                compiler=compiler,
+                extractors=extractors,
+            ) -> Post:
+                return Post(
                     name,
                     config,
                     os.path.relpath(os.path.dirname(name), os.path.dirname(wildcard)),
@@ -164,7 +177,14 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
                     destination_base=utils.TranslatableSetting("destination", destination, config["TRANSLATIONS"]),
                     metadata_extractors_by=extractors,
                 )
-            )
+
+            if self.kept_posts is None:
+                timeline.append(make())
+            else:
+                # the model's key too: a post run at build time depends on its executed model
+                model = notebooks.rendered_models.get(name)
+                settings = (source.place, compiler.name, model.key if model else None)
+                timeline.append(self.kept_posts.post(name, settings, make))
         return timeline
 
     def notebook_extractors(self) -> dict:
