@@ -40,7 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from benchmarks.build_benchmark import our_site, stock_site  # noqa: E402
+from benchmarks.build_benchmark import BUILD_ENVIRONMENT, our_site, stock_site  # noqa: E402
 from benchmarks.report import main_with_posts  # noqa: E402
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -69,6 +69,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=BUILD_ENVIRONMENT,
             )
         deadline = time.monotonic() + WAIT_SECONDS
         while "Serving on" not in self.log():
@@ -173,7 +174,13 @@ def benchmark(counts: list[int], runs: int) -> str:
                 made = {"stock": stock_site(Path(temp) / "stock", count), "ours": our_site(Path(temp) / "ours", count)}
                 sites = {name: site.folder for name, site in made.items()}
                 for site in sites.values():
-                    subprocess.run([sys.executable, "-m", "nikola", "build"], cwd=site, check=True, capture_output=True)
+                    subprocess.run(
+                        [sys.executable, "-m", "nikola", "build"],
+                        cwd=site,
+                        check=True,
+                        capture_output=True,
+                        env=BUILD_ENVIRONMENT,
+                    )
                 samples = {name: {kind: [] for kind in EDITS} for name in sites}
                 rebuilds: dict[str, list[int]] = {name: [] for name in sites}
                 for run in range(runs):
