@@ -9,13 +9,15 @@ Plain logic with no Nikola in it, so the tests call it directly:
   file, is no reason to rebuild), by content hash;
 - collecting changes until the writes pause, so a file is never read half-written (Jupyter
   writes a notebook in place: truncate, then write) and one save is one rebuild;
-- the lines of a failed build's log that name the problem, for the terminal and the page.
+- the lines of a failed build's log that name the problem, for the terminal and the page;
+- which of the web server's log records are a browser that went away mid-reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -148,3 +150,14 @@ def build_errors(log: str) -> list[str]:
         return errors
     last = [line for line in lines if line.strip()]
     return [last[-1].strip()] if last else ["the build failed without saying why"]
+
+
+def is_not_a_dropped_connection(record: logging.LogRecord) -> bool:
+    """False for a record of the web server (aiohttp) about a browser that closed its connection mid-reply.
+
+    A page that reloads while one of its files is still being sent closes that connection;
+    aiohttp logs the ConnectionResetError it then meets writing the reply as an "Unhandled
+    exception" with its traceback (aio-libs/aiohttp#3648, #7590), which tells the author nothing.
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, ConnectionResetError)

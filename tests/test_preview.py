@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import shutil
@@ -124,6 +125,21 @@ def test_a_batch_waits_for_the_writes_to_pause_and_keeps_only_changed_content(tm
 
     assert asyncio.run(save_in_pieces()) == [str(notebook)]
     assert hashes.digests[str(notebook)] == preview.digest(str(notebook))
+
+
+def test_a_browser_that_went_away_mid_reply_is_not_logged() -> None:
+    """aiohttp logs a reply cut short by the browser as an "Unhandled exception"; any other error stays."""
+
+    def record(error: BaseException) -> logging.LogRecord:
+        try:
+            raise error
+        except BaseException:
+            return logging.LogRecord("aiohttp.server", logging.ERROR, "", 1, "Unhandled exception", (), sys.exc_info())
+
+    assert not preview.is_not_a_dropped_connection(record(ConnectionResetError("Cannot write to closing transport")))
+    assert preview.is_not_a_dropped_connection(record(KeyError("title")))
+    access = logging.LogRecord("aiohttp.access", logging.INFO, "", 1, "GET /", (), None)
+    assert preview.is_not_a_dropped_connection(access)
 
 
 def test_build_errors_are_the_lines_naming_the_problem() -> None:
@@ -307,19 +323,20 @@ def test_broken_json_is_shown_on_the_page_and_the_next_good_save_recovers(
     notebook = server.site / "posts" / "welcome.ipynb"
     good = notebook.read_text(encoding="utf-8")
     save_like_jupyter(notebook, good[: len(good) // 2])
-    error = "posts/welcome.ipynb: not valid notebook JSON"
-    overlay = page.locator("#preview-build-errors")
-    overlay.filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
-    server.wait_for_log(f"Build failed: {error}", CHANGE_SECONDS)
-    assert len([line for line in server.log().splitlines() if error in line]) == 1, "one line, not the whole log"
-    assert "Traceback" not in server.log()
-    # A page opened while the build is broken says so too.
-    later = browser.new_page()
-    later.goto(server.url + "/", wait_until="load")
-    later.locator("#preview-build-errors").filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
-    later.close()
-
-    save_like_jupyter(notebook, edited_notebook(good, "Mended after the broken save."))
+    try:
+        error = "posts/welcome.ipynb: not valid notebook JSON"
+        overlay = page.locator("#preview-build-errors")
+        overlay.filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
+        server.wait_for_log(f"Build failed: {error}", CHANGE_SECONDS)
+        assert len([line for line in server.log().splitlines() if error in line]) == 1, "one line, not the whole log"
+        assert "Traceback" not in server.log()
+        # A page opened while the build is broken says so too.
+        later = browser.new_page()
+        later.goto(server.url + "/", wait_until="load")
+        later.locator("#preview-build-errors").filter(has_text=error).wait_for(timeout=CHANGE_SECONDS * 1000)
+        later.close()
+    finally:  # the next tests share this server: never leave them a broken notebook
+        save_like_jupyter(notebook, edited_notebook(good, "Mended after the broken save."))
     page.get_by_text("Mended after the broken save.").wait_for(timeout=CHANGE_SECONDS * 1000)
     page.locator("#preview-build-errors").wait_for(state="detached", timeout=CHANGE_SECONDS * 1000)
     server.settle()

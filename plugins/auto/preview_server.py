@@ -18,6 +18,7 @@ serving, the watching and the first build; this subclass changes what it does wi
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -48,6 +49,7 @@ class PreviewAuto(CommandAuto):
         post_pages = self.site.config["post_pages"]
         self.source_folders = {os.path.abspath(os.path.dirname(pattern)) for pattern, *_ in post_pages}
         self.site_is_current = True
+        logging.getLogger("aiohttp.server").addFilter(preview.is_not_a_dropped_connection)
         return super()._execute(options, args)
 
     async def set_up_server(self, host: str, port: int, base_path: str, out_folder: str) -> None:
