@@ -15,6 +15,7 @@ links lead to the other post's page, and the post's pages depend on that page's 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -156,28 +157,18 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             compiler, extractors = self.site.get_compiler(name), self.site.metadata_extractors_by
             if source.is_notebook and compiler.name != "ipynb":
                 compiler, extractors = self.site.compilers["ipynb"], self.notebook_extractors()
-
-            def make(
-                name=name,
-                wildcard=wildcard,
-                destination=destination,
-                use_in_feeds=use_in_feeds,
-                template=template,
-                compiler=compiler,
-                extractors=extractors,
-            ) -> Post:
-                return Post(
-                    name,
-                    config,
-                    os.path.relpath(os.path.dirname(name), os.path.dirname(wildcard)),
-                    use_in_feeds,
-                    self.site.MESSAGES,
-                    template,
-                    compiler,
-                    destination_base=utils.TranslatableSetting("destination", destination, config["TRANSLATIONS"]),
-                    metadata_extractors_by=extractors,
-                )
-
+            make = functools.partial(
+                Post,
+                name,
+                config,
+                os.path.relpath(os.path.dirname(name), os.path.dirname(wildcard)),
+                use_in_feeds,
+                self.site.MESSAGES,
+                template,
+                compiler,
+                destination_base=utils.TranslatableSetting("destination", destination, config["TRANSLATIONS"]),
+                metadata_extractors_by=extractors,
+            )
             if self.kept_posts is None:
                 timeline.append(make())
             else:
