@@ -122,10 +122,6 @@ RSS_COPYRIGHT_FORMATS = CONTENT_FOOTER_FORMATS
 # `nikola build` renders on every core (like `nikola build -n N`); a single process left
 # the second core idle for most of a full build.
 DOIT_CONFIG = {"num_process": os.cpu_count() or 1}
-# Nikola imports every plugin on every run, and these four import Mako, a template engine
-# this site does not use: its Mako templates, and commands a made site has no use for
-# (making a site, importing WordPress, rst2html). 0.15 s of every no-op build's 1.5 s.
-DISABLED_PLUGINS = ["mako", "init", "import_wordpress", "rst2html"]
 
 # --- Comments and privacy --------------------------------------------------
 COMMENT_SYSTEM = ""  # no third-party comment widget
