@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from benchmarks.build_benchmark import BUILD_ENVIRONMENT, our_site, stock_site  # noqa: E402
 from benchmarks.report import main_with_posts  # noqa: E402
@@ -152,7 +153,12 @@ def measure_site(browser: Browser, site: Path, label: str, samples: dict[str, li
             before = server.rebuilds()
             started = time.perf_counter()
             text = edit(notebook, kind, f"{label} {kind}")
-            page.get_by_text(text).first.wait_for(timeout=WAIT_SECONDS * 1000)
+            try:
+                page.get_by_text(text).first.wait_for(timeout=WAIT_SECONDS * 1000)
+            except PlaywrightTimeout:
+                name = f"preview-benchmark-{site.name}-{label}-{kind}.log".replace(" ", "-")
+                kept = shutil.copy(server.log_path, Path(tempfile.gettempdir(), name))
+                raise SystemExit(f"{site}: the {kind} edit ({label}) never showed; server log: {kept}") from None
             samples[kind].append(time.perf_counter() - started)
             time.sleep(2)
             rebuilds.append(server.rebuilds() - before)

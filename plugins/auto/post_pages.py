@@ -65,7 +65,9 @@ class PostPages:
 
     def warm_up(self) -> None:
         """Pay now, after the first build, what the first edit's render would pay once: the scan's
-        first reading of the models, nbconvert's exporter and templates, the page templates."""
+        first reading of the models and making of the posts, nbconvert's exporter and templates,
+        the page's templates and filters. The newest post's page is rendered as after an edit:
+        the same bytes the build just wrote, so no open page reloads."""
         if not self.scan():
             return
         notebook = rendering.new_notebook("A *notebook* warming up the preview: $x^2$.")
@@ -75,7 +77,7 @@ class PostPages:
             if compiler := self.site.compilers.get("ipynb"):
                 rendering.notebook_to_html(compiler.exporter(), notebook)
             for post in self.site.timeline[:1]:
-                self.site.template_system.lookup.get_template(post.template_name)
+                self.render([post.source_path])
         except Exception:  # a site that cannot render says why in the edit's render and in the build
             return
 
