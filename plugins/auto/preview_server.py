@@ -18,6 +18,7 @@ serving, the watching and the first build; this subclass changes what it does wi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import subprocess
@@ -32,6 +33,30 @@ from plugins.auto.post_pages import PostPages
 PAGE_SCRIPT = Path(__file__).with_name("preview.js")
 
 
+class RememberingStaticResource(IndexHtmlStaticResource):
+    """Nikola's file server for output/, remembering a digest of each page it served, by file.
+
+    Nikola writes a page in place (truncate, then write, then its filters rewrite it), so a page
+    that reloads at that moment can be served half a file; when the writing ends with the bytes
+    the page had before, no content change is seen and the page would stay broken. The preview
+    compares what it served with the file once the writing is over (`reload_stale_pages`).
+    """
+
+    def __init__(self, served: dict[Path, str], *args) -> None:
+        super().__init__(*args)
+        self.served = served
+
+    def page_digest(self, text: str) -> str:
+        return hashlib.sha256(self.transform_html(text).encode("utf-8")).hexdigest()
+
+    async def handle_file(self, request: web.Request, filename: str, from_index=None) -> web.StreamResponse:
+        response = await super().handle_file(request, filename, from_index)
+        path = self._directory.joinpath(filename)
+        if isinstance(response, web.Response) and response.content_type == "text/html" and path.is_file():
+            self.served[path] = hashlib.sha256(response.text.encode("utf-8")).hexdigest()
+        return response
+
+
 class PreviewAuto(CommandAuto):
     """CommandAuto with blog_build.preview's event handling and the build error on the page."""
 
@@ -43,6 +68,7 @@ class PreviewAuto(CommandAuto):
         self.output_changes = preview.ChangeBatch(preview.ContentHashes(), quiet_seconds=0.03)
         self.build_errors: list[str] = []
         self.status_sockets: set[web.WebSocketResponse] = set()
+        self.served_pages: dict[Path, str] = {}
         self.post_pages = PostPages(self.site)
         # The site this process holds is the one conf.py, the plugins and the theme made when
         # it started; once any of them changes, only a new process (the build) renders right.
@@ -65,7 +91,8 @@ class PreviewAuto(CommandAuto):
         webapp.router.add_route("*", "/livereload", self.websocket_handler)
         webapp.router.add_get("/preview.js", self.serve_page_script)
         webapp.router.add_get("/preview-status", self.status_socket)
-        webapp.router.register_resource(IndexHtmlStaticResource(True, self.snippet, base_path, out_folder))
+        self.pages = RememberingStaticResource(self.served_pages, True, self.snippet, base_path, out_folder)
+        webapp.router.register_resource(self.pages)
         webapp.on_shutdown.append(self.remove_websockets)
         webapp.on_shutdown.append(self.close_status_sockets)
         self.web_runner = web.AppRunner(webapp)
@@ -105,6 +132,7 @@ class PreviewAuto(CommandAuto):
         written = await asyncio.get_running_loop().run_in_executor(None, self.post_pages.render, changed)
         if written:
             self.logger.info(f"Rendered in this process: {', '.join(written)}")
+            await self.reload_stale_pages()
             # The sources passed the build's checks: an error shown from an earlier save is gone.
             if self.build_errors:
                 self.build_errors = []
@@ -125,7 +153,20 @@ class PreviewAuto(CommandAuto):
             self.build_errors = []
             self.logger.info("Rebuild successful\n" + log)
         await self.send_status()
+        await self.reload_stale_pages()
         self.is_rebuilding = False
+
+    async def reload_stale_pages(self) -> None:
+        """Reload each open page whose file, now written, is not what was served (it was served mid-write)."""
+        output = os.path.abspath(self.site.config["OUTPUT_FOLDER"])
+        for path, served in list(self.served_pages.items()):
+            try:
+                now = self.pages.page_digest(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if now != served:
+                self.served_pages.pop(path, None)
+                await self._send_reload_command(os.path.relpath(path, output).replace(os.sep, "/"))
 
     async def reload_page(self, event) -> None:
         for path in self.written_paths(event):
