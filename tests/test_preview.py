@@ -142,6 +142,34 @@ def test_a_browser_that_went_away_mid_reply_is_not_logged() -> None:
     assert preview.is_not_a_dropped_connection(access)
 
 
+def test_the_server_remembers_each_page_as_served_to_tell_a_page_served_mid_write(tmp_path: Path) -> None:
+    """A page served while its file was half written is told from the whole file written later."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from plugins.auto.preview_server import RememberingStaticResource
+
+    page = tmp_path / "posts" / "index.html"
+    page.parent.mkdir()
+    whole = "<html><head><title>A post</title></head><body>" + "<p>Text.</p>" * 200 + "</body></html>"
+    page.write_text(whole[:151])  # as Nikola's write has left it so far
+    served: dict[Path, str] = {}
+    resource = RememberingStaticResource(served, True, "<script></script></head>", "", str(tmp_path))
+
+    async def fetch() -> str:
+        app = web.Application()
+        app.router.register_resource(resource)
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/posts/")
+            return await response.text()
+
+    assert asyncio.run(fetch()) == resource.transform_html(whole[:151])
+    page.write_text(whole)
+    assert served[page] != resource.page_digest(page.read_text()), "the page got half the file: stale"
+    asyncio.run(fetch())
+    assert served[page] == resource.page_digest(page.read_text()), "served whole: nothing to reload"
+
+
 def test_build_errors_are_the_lines_naming_the_problem() -> None:
     log = (
         "Scanning posts...\n"

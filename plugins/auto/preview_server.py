@@ -12,7 +12,9 @@ serving, the watching and the first build; this subclass changes what it does wi
   0.35 s apart, so the page being read could wait seconds behind the rest of the site), and
   the page's script (preview.js, a livereload.js plugin) reloads only for its own file;
 - a failed build is one line per problem in the terminal and an overlay on every open page
-  (Nikola sent the whole log to `alert()`), until the next build succeeds.
+  (Nikola sent the whole log to `alert()`), until the next build succeeds;
+- a page served while its file was being rewritten (half a file) is reloaded once the
+  writing is over, even when the file ends as it was (`RememberingStaticResource`).
 """
 
 from __future__ import annotations
