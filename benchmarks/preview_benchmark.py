@@ -209,10 +209,12 @@ README's "Previewing"; `plugins/auto/post_pages.py`): the time is the 0.1 s the 
 waits for the writes to pause, scanning every post again, rendering the notebook and the
 page, and the page reloading; the full `nikola build` that follows (index, tag and archive
 pages, feeds, search index) is not on this clock. The markdown edit is each session's first
-edit, so it also pays for loading nbconvert and making the exporter in the preview process.
-Stock `nikola auto` runs a whole `nikola build` in a new process for each change, and its
-watcher takes its own builds' reads for changes, so from the first edit on it rebuilds
-without end (the "builds started per edit" table) and an edit waits for the build under way.
+edit; what a first render pays once (nbconvert's exporter, the templates, the page's
+filters) the preview pays in the background after its first build, by rendering the newest
+post. Stock `nikola auto` runs a whole `nikola build` in a new process for each change, and
+its watcher takes its own builds' reads for changes, so from the first edit on it rebuilds
+without end (the "builds started per edit" table) and an edit waits for the build under
+way.
 """
 
 
