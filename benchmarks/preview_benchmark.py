@@ -43,6 +43,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from benchmarks.build_benchmark import BUILD_ENVIRONMENT, our_site, stock_site  # noqa: E402
 from benchmarks.report import main_with_posts  # noqa: E402
+from blog_build.search_index import STATE, settle  # noqa: E402
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -165,6 +166,9 @@ def measure_site(browser: Browser, site: Path, label: str, samples: dict[str, li
         page.close()
     finally:
         server.stop()
+        # this site's last build may have left its search indexer running, writing in output/
+        if (site / "cache" / STATE / "job.json").exists():
+            settle(site / "cache")
 
 
 def benchmark(counts: list[int], runs: int) -> str:
