@@ -23,11 +23,9 @@ import io
 import logging
 import os
 
-import nbformat
 from doit.task import Stream, Task
 from nikola import utils
 
-from blog_build import rendering
 from plugins.scan_posts.kept_posts import KeptPosts
 
 
@@ -46,10 +44,12 @@ class PostPages:
         Nothing is written (an empty list) when a changed file is not a post's notebook or
         .meta file, or when the sources do not pass the build's checks: the build then says why.
         """
+        return self.render_scanned(changed) if self.scan() else []
+
+    def render_scanned(self, changed: list[str]) -> list[str]:
+        """render(), on the posts as the last scan left them."""
         site = self.site
         edited = {os.path.relpath(path) for path in changed}
-        if not self.scan():
-            return []
         posts = [post for post in site.timeline if edited & {post.source_path, post.metadata_path}]
         placed = {path for post in posts for path in (post.source_path, post.metadata_path)}
         if not posts or edited - placed:
@@ -66,18 +66,16 @@ class PostPages:
     def warm_up(self) -> None:
         """Pay now, after the first build, what the first edit's render would pay once: the scan's
         first reading of the models and making of the posts, nbconvert's exporter and templates,
-        the page's templates and filters. The newest post's page is rendered as after an edit:
-        the same bytes the build just wrote, so no open page reloads."""
+        the page's templates and filters. The newest notebook post's page (the newest post's, on
+        a site without one) is rendered as after an edit: the same bytes the build just wrote, so
+        no open page reloads."""
         if not self.scan():
             return
-        notebook = rendering.new_notebook("A *notebook* warming up the preview: $x^2$.")
-        output = nbformat.v4.new_output("stream", text="1")
-        notebook.cells.append(nbformat.v4.new_code_cell("print(1)", outputs=[output]))
+        timeline = self.site.timeline
+        newest = next((post for post in timeline if post.compiler.name == "ipynb"), timeline[0] if timeline else None)
         try:
-            if compiler := self.site.compilers.get("ipynb"):
-                rendering.notebook_to_html(compiler.exporter(), notebook)
-            for post in self.site.timeline[:1]:
-                self.render([post.source_path])
+            if newest is not None:
+                self.render_scanned([newest.source_path])
         except Exception:  # a site that cannot render says why in the edit's render and in the build
             return
 

@@ -48,14 +48,19 @@ class RememberingStaticResource(IndexHtmlStaticResource):
         super().__init__(*args)
         self.served = served
 
+    @staticmethod
+    def served_digest(served_text: str) -> str:
+        return hashlib.sha256(served_text.encode("utf-8")).hexdigest()
+
     def page_digest(self, text: str) -> str:
-        return hashlib.sha256(self.transform_html(text).encode("utf-8")).hexdigest()
+        """The digest of what serving a page file holding `text` sends."""
+        return self.served_digest(self.transform_html(text))
 
     async def handle_file(self, request: web.Request, filename: str, from_index=None) -> web.StreamResponse:
         response = await super().handle_file(request, filename, from_index)
         path = self._directory.joinpath(filename)
         if isinstance(response, web.Response) and response.content_type == "text/html" and path.is_file():
-            self.served[path] = hashlib.sha256(response.text.encode("utf-8")).hexdigest()
+            self.served[path] = self.served_digest(response.text)
         return response
 
 
