@@ -29,6 +29,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree, html
 
+from blog_build.store import JsonStore, stamp
+
 DEFAULT_BUDGET = 1_000_000  # bytes
 # Elements and the attributes whose URL the browser fetches with the page.
 FETCHED = {
@@ -110,22 +112,26 @@ def gzipped(data: bytes) -> int:
     return len(zlib.compress(data, 6)) + 18  # gzip's header and trailer around the deflate stream
 
 
-def local_file(output: Path, page: Path, link: str) -> Path | None:
-    """The file of the site `link` (on `page`) names, if it is one."""
+def named_file(root: Path, page: Path, link: str) -> str | None:
+    """The path, relative to the resolved output folder `root`, that `link` on `page` names; None if outside."""
     parts = urlsplit(link.strip())
     if parts.scheme or parts.netloc or not parts.path:
         return None
     path = unquote(parts.path)
-    target = (output / path.lstrip("/")) if path.startswith("/") else (page.parent / path)
+    target = (root / path.lstrip("/")) if path.startswith("/") else (page.parent / path)
     try:
         target = target.resolve()
     except (OSError, ValueError):
         return None
+    return target.relative_to(root).as_posix() if target.is_relative_to(root) else None
+
+
+def existing(root: Path, named: str) -> Path | None:
+    """The file a named path is now: itself, or a folder's index.html; None if there is none."""
+    target = root / named
     if target.is_dir():
         target = target / "index.html"
-    if not target.is_file() or not target.is_relative_to(output.resolve()):
-        return None
-    return target
+    return target if target.is_file() else None
 
 
 def kind_of(tag: str, path: Path) -> str:
@@ -140,19 +146,8 @@ def kind_of(tag: str, path: Path) -> str:
 
 def fetched(output: Path, page: Path, document: html.HtmlElement) -> list[tuple[str, Path]]:
     """(element, file) for each local file the document makes the browser fetch, in document order."""
-    found = []
-    for element in document.iter(etree.Element):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        links = [element.get(name) for name in FETCHED.get(tag, ())]
-        if tag == "link" and FETCHED_LINKS & set((element.get("rel") or "").lower().split()):
-            links.append(element.get("href"))
-        if tag == "style" and element.text:
-            links += CSS_URL.findall(element.text)
-        for link in links:
-            target = local_file(output, page, link) if link else None
-            if target is not None:
-                found.append((tag, target))
-    return found
+    root = output.resolve()
+    return [(tag, target) for tag, named in names_in(root, page, document) if (target := existing(root, named))]
 
 
 def parsed(data: bytes) -> html.HtmlElement | None:
@@ -167,34 +162,93 @@ def parsed(data: bytes) -> html.HtmlElement | None:
         return None
 
 
-def weigh(output: Path, page: Path) -> PageWeight:
+class LinkMemory:
+    """What each page, frame and stylesheet of the site names, remembered by the file's size and time.
+
+    Finding it means parsing the file, which is most of a report's time (1.5 s for the 460 pages
+    of a 400-post site), and a build changes few pages: the report after one edit parses only
+    the pages that edit rewrote. Only what a file says is remembered, never what it names: each
+    named file is looked for and measured again by every report, so a script or image that
+    changes, appears or goes is weighed as it is now. With a `store` (a JsonStore in the cache
+    folder) the memory lasts from one build to the next.
+    """
+
+    def __init__(self, store: JsonStore | None = None) -> None:
+        self.store = store or JsonStore(None, "")
+        self.used: set[str] = set()
+        self.files: dict[str, tuple[Path, int] | None] = {}  # named path -> (file, size) in this report
+
+    def file(self, root: Path, named: str) -> tuple[Path, int] | None:
+        """The file a named path is and its size, looked for once per report (most pages load the same)."""
+        if named not in self.files:
+            target = existing(root, named)
+            self.files[named] = None if target is None else (target, target.stat().st_size)
+        return self.files[named]
+
+    def names(self, root: Path, path: Path, kind: str) -> tuple[int, list[tuple[str, str]]]:
+        """(bytes of base64 data inline, [(element, named path)]) of `path`, a page, a frame or a stylesheet."""
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        key = f"{kind} {name}"
+        self.used.add(key)
+        now = stamp(path)
+        known = self.store.section("files").get(key)
+        if known is not None and known[0] == now:
+            return known[1], [tuple(pair) for pair in known[2]]
+        data = path.read_bytes()
+        text = data.decode("utf-8", errors="replace")
+        if kind == "stylesheet":
+            inline, links = 0, CSS_URL.findall(text)
+            named = [("link", found) for link in links if (found := named_file(root, path, link)) is not None]
+        else:
+            inline = sum(map(len, DATA_URI.findall(text))) if kind == "page" else 0
+            document = parsed(data)
+            named = [] if document is None else names_in(root, path, document)
+        self.store.put("files", key, [now, inline, named])
+        return inline, list(named)  # a copy: the caller works through its list
+
+    def save(self) -> None:
+        """Keep what this report used (a page no longer built is forgotten), for the next."""
+        self.store.keep_only("files", self.used)
+        self.store.save()
+
+
+def names_in(root: Path, page: Path, document: html.HtmlElement) -> list[tuple[str, str]]:
+    """(element, named path) for each path of the site the document makes the browser fetch, in order."""
+    found = []
+    for element in document.iter(etree.Element):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        links = [element.get(name) for name in FETCHED.get(tag, ())]
+        if tag == "link" and FETCHED_LINKS & set((element.get("rel") or "").lower().split()):
+            links.append(element.get("href"))
+        if tag == "style" and element.text:
+            links += CSS_URL.findall(element.text)
+        found += [(tag, named) for link in links if link and (named := named_file(root, page, link)) is not None]
+    return found
+
+
+def weigh(output: Path, page: Path, memory: LinkMemory | None = None) -> PageWeight:
     """What a reader downloads for `page`, an HTML page or a feed in `output`."""
-    data = page.read_bytes()
+    root = output.resolve()
+    name = str(page.relative_to(output))
     if page.suffix in (".xml", ".atom", ".rss"):
-        return PageWeight(str(page.relative_to(output)), len(data))
-    text = data.decode("utf-8", errors="replace")
-    weight = PageWeight(str(page.relative_to(output)), len(data), sum(map(len, DATA_URI.findall(text))))
-    root = parsed(data)
-    if root is None:
-        return weight
+        return PageWeight(name, page.stat().st_size)
+    memory = memory or LinkMemory()
+    inline, pending = memory.names(root, page.resolve(), "page")
+    weight = PageWeight(name, page.stat().st_size, inline)
     seen: set[Path] = {page.resolve()}
-    pending = fetched(output, page, root)
     while pending:
-        tag, target = pending.pop(0)
-        if target in seen:
+        tag, named = pending.pop(0)
+        found = memory.file(root, named)
+        if found is None or found[0] in seen:
             continue
+        target, size = found
         seen.add(target)
         kind = kind_of(tag, target)
-        weight.files.append(Loaded(target, target.stat().st_size, kind))
+        weight.files.append(Loaded(target, size, kind))
         if kind == "stylesheets":  # the fonts and images it names, relative to the stylesheet
-            sheet = target.read_text(encoding="utf-8", errors="replace")
-            pending += [
-                ("link", found) for link in CSS_URL.findall(sheet) if (found := local_file(output, target, link))
-            ]
-        elif kind == "frames":  # a page of its own, with what it loads
-            framed = parsed(target.read_bytes())  # one that cannot be read weighs its bytes alone
-            if framed is not None:
-                pending += fetched(output, target, framed)
+            pending += memory.names(root, target, "stylesheet")[1]
+        elif kind == "frames":  # a page of its own, with what it loads (one that cannot be read: its bytes alone)
+            pending += memory.names(root, target, "frame")[1]
     return weight
 
 
@@ -300,16 +354,19 @@ def report(
     sources: dict[str, str] | None = None,
     base_url: str = "",
     cell_numbers=None,
+    memory: LinkMemory | None = None,
 ) -> list[str]:
     """One line per page over `budget`, heaviest first.
 
     `sources` maps a post's URL path (`/posts/x/`) to its source file, so index pages and
     feeds can name the posts that make them heavy; `cell_numbers(source)` gives a post's
-    {cell id: cell number}, so a line names cells as the build's warnings do.
+    {cell id: cell number}, so a line names cells as the build's warnings do. `memory`
+    remembers what the pages name, for the next report.
     """
     sources = sources or {}
     source_of_page = {posixpath.join(url.lstrip("/"), "index.html"): source for url, source in sources.items()}
-    weights = [weigh(output, output / page) for page in pages if (output / page).is_file()]
+    memory = memory or LinkMemory()
+    weights = [weigh(output, output / page, memory) for page in pages if (output / page).is_file()]
     heavy = sorted((w for w in weights if w.total > budget), key=lambda w: -w.total)
     lines = []
     for weight in heavy:

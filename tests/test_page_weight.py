@@ -6,6 +6,7 @@ files they load are made at the sizes the tests need), so every byte counted is 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import nbformat
 import pytest
 
 from blog_build import page_weight
+from blog_build.store import JsonStore
 
 from conftest import copy_site, nikola
 
@@ -170,3 +172,55 @@ def test_a_page_with_an_xml_declaration_or_only_a_comment_is_weighed(output: Pat
         weight = page_weight.weigh(output, page)
         assert weight.html == len(text)
         assert [item.size for item in weight.files] == ([300_000] if "img" in text else [])
+
+
+def test_a_report_that_remembers_what_pages_name_says_what_a_fresh_one_says(output: Path, tmp_path: Path) -> None:
+    """After each change to the site, a report from the last report's memory matches one that parses every file."""
+    pages = ["index.html", "posts/heavy/index.html", "posts/light/index.html", "rss.xml"]
+    sources = {"/posts/heavy/": "posts/heavy.ipynb", "/posts/light/": "posts/light.ipynb"}
+    store = tmp_path / "cache" / "page_links.json"
+
+    def both_reports() -> list[str]:
+        fresh = page_weight.report(output, pages, 100_000, sources, "https://blog.example.org/")
+        memory = page_weight.LinkMemory(JsonStore(store, "test"))
+        remembered = page_weight.report(output, pages, 100_000, sources, "https://blog.example.org/", memory=memory)
+        memory.save()
+        assert remembered == fresh
+        return fresh
+
+    first = both_reports()
+    assert len(first) == 2 and store.exists()
+    parsed_pages: list[bytes] = []
+    real_parse = page_weight.parsed
+
+    def counting_parse(data: bytes):
+        parsed_pages.append(data[:20])
+        return real_parse(data)
+
+    page_weight.parsed = counting_parse
+    try:
+        assert both_reports() == first
+        fresh_parses = len(parsed_pages)
+        parsed_pages.clear()
+        memory = page_weight.LinkMemory(JsonStore(store, "test"))
+        page_weight.report(output, pages, 100_000, sources, "https://blog.example.org/", memory=memory)
+        assert parsed_pages == [] and fresh_parses > 0, "nothing changed: no page or frame parsed again"
+    finally:
+        page_weight.parsed = real_parse
+
+    light = output / "posts/light/index.html"  # a page that now loads a big script and a missing image
+    light.write_text(light.read_text().replace("</body>", '<script src="big.js"></script><img src="later.png"></body>'))
+    (output / "posts/light/big.js").write_bytes(b"x" * 200_000)
+    changed = both_reports()
+    assert any(line.startswith("posts/light/index.html") for line in changed)
+    (output / "posts/light/later.png").write_bytes(b"x" * 50_000)  # the missing image appears: no page changed
+    assert both_reports() != changed
+    (output / "assets/fonts/serif.woff2").write_bytes(b"x" * 900_000)  # a file a stylesheet names grows
+    (output / "assets/css/all.css").write_text("a{}")  # then the stylesheet stops naming it
+    both_reports()
+    (output / "posts/heavy/frame.html").write_text('<html><body><img src="/favicon.ico"></body></html>')
+    both_reports()
+    (output / "posts/light/index.html").unlink()  # a page no longer built is forgotten
+    pages.remove("posts/light/index.html")
+    both_reports()
+    assert not any("posts/light/" in key for key in json.loads(store.read_text())["sections"]["files"])

@@ -18,8 +18,10 @@ from nikola.plugin_categories import LateTask
 from nikola.utils import config_changed, get_logger
 
 from blog_build import page_weight, pipeline
+from blog_build.store import JsonStore
 
 LOGGER = get_logger("page_size_report")
+LINKS_VERSION = "1"  # of cache/page_links.json: a new one forgets what the last reports found
 
 
 def index_pages_and_feeds(output: Path) -> list[str]:
@@ -39,11 +41,16 @@ def cell_numbers(source: str) -> dict[str, int]:
     return {cell["id"]: number for number, cell in enumerate(cells, 1) if cell.get("id")}
 
 
-def print_report(output: str, pages: list[str], budget: int, sources: dict[str, str], base_url: str) -> None:
+def print_report(
+    output: str, pages: list[str], budget: int, sources: dict[str, str], base_url: str, cache: str
+) -> None:
     folder = Path(output)
     weighed = sorted(set(pages) | set(index_pages_and_feeds(folder)))
-    for line in page_weight.report(folder, weighed, budget, sources, base_url, cell_numbers):
+    # what each page names, remembered from the last report: only the pages this build rewrote are parsed
+    memory = page_weight.LinkMemory(JsonStore(Path(cache) / "page_links.json", LINKS_VERSION))
+    for line in page_weight.report(folder, weighed, budget, sources, base_url, cell_numbers, memory):
         LOGGER.warning(line)
+    memory.save()
 
 
 class PageSizeReport(LateTask):
@@ -77,7 +84,7 @@ class PageSizeReport(LateTask):
             "name": output,
             "file_dep": [os.path.join(output, page) for page in pages],
             "task_dep": before,
-            "actions": [(print_report, [output, pages, budget, sources, base_url])],
+            "actions": [(print_report, [output, pages, budget, sources, base_url, self.site.config["CACHE_FOLDER"]])],
             "uptodate": [config_changed({"budget": budget, "pages": pages, "sources": sources}, self.name)],
             "verbosity": 2,
         }
