@@ -12,8 +12,8 @@ Nikola's finding task has no up-to-date check: it walks output/ and reads the st
 page in every build, a no-op included (0.08-0.16 s at 400 posts), to learn whether the
 sitemap must be written again. With prune_output on, output/ holds only the files the build's
 tasks name as their targets, so the sitemap's check stats those instead (`OutputUnchanged`):
-it is written again when a file it may list, or the folder holding one, changed, appeared
-or went, or a post became or stopped being a draft, private or scheduled.
+it is written again when a file it may list changed, appeared or went, or a post became or
+stopped being a draft, private or scheduled.
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ from plugins import versions
 
 
 class OutputUnchanged:
-    """doit up-to-date check: the files the sitemap may list, and their folders, are as when it was last written.
+    """doit up-to-date check: the files the sitemap may list are as when it was last written.
+
+    As Nikola's own check (the listed files as its file_dep), it leaves out the folders, whose
+    times the sitemap shows for their index pages: the search index, swapped in after the build,
+    changes output/'s, and it would write the sitemap again in the next build for nothing.
 
     It is asked after the tasks the sitemap waits for have run, so it sees the pages this build
     wrote; the targets are read then too, when every task has been collected.
@@ -48,7 +52,7 @@ class OutputUnchanged:
             if path.endswith(self.extensions) and path not in self.own
         )
         stamps = hashlib.sha256("\n".join(self.hidden).encode())
-        for path in [*listed, *sorted({os.path.dirname(path) for path in listed})]:
+        for path in listed:
             try:
                 info = os.stat(path)
             except OSError:
