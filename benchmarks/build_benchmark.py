@@ -364,21 +364,10 @@ How to read it: "full" is a plain build of each: this site builds on both cores
 (`DOIT_CONFIG` in conf.py), stock Nikola and Sphinx on one; "full, -n 2" gives the Nikola
 sites two. Sphinx + ABlog is not timed with `-j 2`: ABlog is not safe for Sphinx's parallel
 reading, so Sphinx reads serially anyway, and `-j 2` was slower in a trial by hand (100
-posts: 10.7 s against 7.6 s). Run from a clean worktree of 8bc5122, every site built with
-Python's bytecode cache (`BUILD_ENVIRONMENT`), all three sites taking turns, each going first
-once; nothing else ran on the machine, but its speed drifts with its host's load (a no-op of
-400 posts took 1.35 s at the session's start and 1.8-2.0 s an hour later).
-
-Against Sphinx 9.0.4 + ABlog 0.11.13 + MyST-NB 1.4.0 (the newest of each that installs on
-Python 3.11; the peer's lock is requirements/peer-benchmark.lock) at 400 posts: full 0.56x
-(19.0 s against 33.9 s), no-op 0.18x (2.0 s against 11.0 s), one edit 0.32x (3.7 s against
-11.6 s), in half the memory (128 MB against 265 MB); at 2,000 posts (its own section below)
-full 0.72x, no-op 0.16x, one edit 0.21x. The goal of at most 0.25x of the peer is met for the
-no-op from 100 posts on and for one edit at 2,000; full builds (0.56-0.75x) and one edit up
-to 400 posts (0.32-0.59x) miss it. The peer's no-op grows with N (1.8, 4.0, 11.0, 41.9 s)
-while ours stays near Nikola's start-up and per-task cost (ABlog writes its blog, archive and
-tag pages and feeds on every build). Ours is bound by the same start-up and doit checks as
-before (the profile is below).
+posts: 10.7 s against 7.6 s). Every site is built with Python's bytecode cache
+(`BUILD_ENVIRONMENT`), the three sites taking turns, each going first in turn; this shared
+machine's speed drifts with its host's load, so compare within a table, not across tables.
+The peer is Sphinx + ABlog + MyST-NB at the versions of requirements/peer-benchmark.lock.
 
 Quarto is not in the table: `pip install quarto-cli` (1.10.19, tried 2026-11-25) is a source
 package whose build downloads the Quarto binary from GitHub, which this network refuses.
