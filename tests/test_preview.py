@@ -26,6 +26,7 @@ from urllib.request import urlopen
 
 import pytest
 from playwright.sync_api import Browser, Page
+from watchdog.observers import Observer
 
 from benchmarks.generate_posts import write_posts
 from blog_build import preview
@@ -75,6 +76,46 @@ def test_reads_are_not_changes() -> None:
         "modified",
     ]
     assert all(preview.is_change(kind) for kind in ("created", "deleted", "moved"))
+
+
+def test_the_watcher_asks_for_the_events_that_are_changes() -> None:
+    assert {kind.event_type for kind in preview.WRITE_EVENTS} == preview.CHANGE_EVENTS
+
+
+def test_the_watcher_gets_no_event_for_a_read_and_every_write(tmp_path: Path) -> None:
+    """Real inotify watches: watchdog's own observer gets two events per read, ours none, and both the write."""
+    notebook = tmp_path / "posts" / "post.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text("{}")
+    seen: dict[str, list[str]] = {"stock": [], "ours": []}
+
+    class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def dispatch(self, event) -> None:
+            if not event.is_directory:
+                seen[self.name].append(event.event_type)
+
+    observers = {"stock": Observer(), "ours": preview.WritesObserver()}
+    for name, observer in observers.items():
+        observer.schedule(Recorder(name), str(tmp_path), recursive=True)
+        observer.start()
+    try:
+        for _ in range(50):
+            notebook.read_bytes()
+        (tmp_path / "posts" / "new.ipynb").write_text("{}")  # in a folder watched from above
+        notebook.write_text('{"cells": []}')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(seen[name].count("closed") >= 2 for name in seen):
+            time.sleep(0.05)
+    finally:
+        for observer in observers.values():
+            observer.stop()
+            observer.join()
+    assert seen["stock"].count("opened") >= 50 and "closed_no_write" in seen["stock"]
+    assert set(seen["ours"]) <= preview.CHANGE_EVENTS
+    assert seen["ours"].count("created") == 1 and seen["ours"].count("closed") == 2 and "modified" in seen["ours"]
 
 
 def test_content_hashes_tell_a_change_from_the_same_bytes(tmp_path: Path) -> None:
@@ -370,6 +411,24 @@ def test_broken_json_is_shown_on_the_page_and_the_next_good_save_recovers(
     server.settle()
     assert "Rebuild successful" in server.log().rsplit("Build failed", 1)[1]
     assert server.process.poll() is None, "recovered without a restart"
+
+
+def test_an_edit_after_a_flood_of_reads_shows_on_the_open_page(server: PreviewServer, page: Page) -> None:
+    """Reads of 30,000 files would be 60,000 events, beyond the kernel's queue of 16,384, if the watcher asked for them.
+
+    A big blog's build and search index read about that much below the watched folders; once the
+    queue overflowed, watchdog rebuilt its watches and an edit saved then was never seen.
+    """
+    before = server.settle()
+    notebook = server.site / "posts" / "welcome.ipynb"
+    pages = [*server.site.glob("output/**/*.html")]
+    for number in range(30_000):
+        pages[number % len(pages)].read_bytes()
+    words = "Written just after many reads."
+    save_like_jupyter(notebook, edited_notebook(notebook.read_text(encoding="utf-8"), words))
+    page.get_by_text(words).wait_for(timeout=CHANGE_SECONDS * 1000)
+    assert server.settle() == before + 1
+    assert "overflowed" not in server.log()
 
 
 def test_served_pages_are_the_built_files_with_the_preview_scripts(server: PreviewServer) -> None:

@@ -14,7 +14,9 @@ serving, the watching and the first build; this subclass changes what it does wi
 - a failed build is one line per problem in the terminal and an overlay on every open page
   (Nikola sent the whole log to `alert()`), until the next build succeeds;
 - a page served while its file was being rewritten (half a file) is reloaded once the
-  writing is over, even when the file ends as it was (`RememberingStaticResource`).
+  writing is over, even when the file ends as it was (`RememberingStaticResource`);
+- the watches ask the kernel for writes only (`preview.WritesObserver`), so a build's reads
+  cannot overflow the kernel's event queue and lose an edit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 from nikola.plugins.command.auto import CommandAuto, IndexHtmlStaticResource
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 from blog_build import preview
 from plugins.auto.post_pages import PostPages
@@ -84,6 +88,16 @@ class PreviewAuto(CommandAuto):
         self.site_is_current = True
         logging.getLogger("aiohttp.server").addFilter(preview.is_not_a_dropped_connection)
         return super()._execute(options, args)
+
+    @property
+    def wd_observer(self) -> BaseObserver:
+        return self._watcher
+
+    @wd_observer.setter
+    def wd_observer(self, observer: BaseObserver) -> None:
+        """Nikola's _execute makes watchdog's Observer here and schedules its watches on it: ours
+        asks for writes only (`nikola auto --poll`'s PollingObserver, which sees no reads, stays)."""
+        self._watcher = preview.WritesObserver() if type(observer) is Observer else observer
 
     async def set_up_server(self, host: str, port: int, base_path: str, out_folder: str) -> None:
         """Nikola's server and routes, plus preview.js (before livereload.js in every page) and the status socket.
