@@ -28,10 +28,8 @@ from watchdog import events
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-# watchdog's event types that say a file's content or name may have changed. The others it
-# sends, "opened" and "closed_no_write", are reads.
-CHANGE_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
-# The same, as the event classes watchdog's `event_filter` takes.
+# watchdog's events that say a file's content or name may have changed, as the classes its
+# `event_filter` takes. The others it sends, "opened" and "closed_no_write", are reads.
 WRITE_EVENTS = (
     events.FileCreatedEvent,
     events.DirCreatedEvent,
@@ -42,6 +40,7 @@ WRITE_EVENTS = (
     events.DirDeletedEvent,
     events.FileClosedEvent,
 )
+CHANGE_EVENTS = frozenset(kind.event_type for kind in WRITE_EVENTS)
 
 
 class WritesObserver(Observer):
