@@ -45,6 +45,11 @@ def recorded(cache: Path, task: str) -> set[str]:
         return set()
 
 
+def recorded_by_any(cache: Path) -> set[str]:
+    """The files every task that records what it wrote (`record_written`) recorded."""
+    return {path for record in sorted((cache / MANIFESTS).glob("*.json")) for path in recorded(cache, record.stem)}
+
+
 def unexpected(output: Path, keep: set[str], keep_folders: set[str] = frozenset()) -> list[Path]:
     """Files below `output` that are not in `keep` nor in `keep_folders` (paths as the tasks name them)."""
     wanted = {os.path.normpath(path) for path in keep}

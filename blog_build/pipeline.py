@@ -310,6 +310,12 @@ class Pipeline:
             found += notebook_checks.accepted(model.findings, reviewed)
         return found
 
+    def files_read(self) -> set[str]:
+        """What the models were made from besides the sources: the environment files (for posts run
+        at build time) and each file a kept run of a post read (plugins/build_stamp watches them)."""
+        read = {str(path) for path in self.settings.environment_files}
+        return read | {path for _stamp, run in self.store.section("runs").values() for path in run["inputs"]}
+
     def environment(self) -> str:
         if self._environment is None:
             self._environment = execution.environment_digest(self.settings.environment_files)
