@@ -89,7 +89,7 @@ def profile_build(count: int, no_op: bool = False) -> str:
         if no_op:
             subprocess.run(build, cwd=site, check=True, capture_output=True)
             settle(site / "cache")
-            (site / "cache" / "build_stamp.json").unlink()  # or the build stops at the record
+            (site / "cache" / "build_stamp.json").unlink(missing_ok=True)  # or the build stops at the record
         profile = Path(temp) / "build.prof"
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), *build[1:]]
         subprocess.run(command, cwd=site, check=True, capture_output=True)

@@ -3,16 +3,19 @@
 doit decides task by task whether a task must run: for a no-op build of 2,000 posts Nikola
 first makes every post (dates parsed, tags sorted), generates 6,300 tasks and then doit
 checks each one (104,000 stats, 26,000 digests of settings): 3.3 s to learn that nothing
-changed. Every one of those answers follows from the files the build reads, its settings and
-the clock. So at the end of a complete build this module writes down, as they were:
+changed. Those answers follow from the files the build reads, its settings, doit's own
+database and the clock. So at the end of a complete build this module writes down, as they were:
 
 - every file and folder below the folders a build reads its sources from (the folders
   `nikola auto` watches), as they were when the build *started*, so that a file saved while
   the build ran makes the next build a real one;
-- every module file the build had loaded, and every file a task depends on;
+- the module files loaded before the tasks were made, and every file a task depends on;
 - the cache folder (a deleted execution cache or model store means work to redo);
-- every file a task names as its target, as the build left it;
-- a digest of the settings (conf.py's values, after the plugins set theirs);
+- every file a task names as its target, as the build left it (but for the folders a task
+  keeps itself, the search index's: those files must only be there);
+- the settings: conf.py's values after the plugins set theirs, what each compiler says its
+  pages depend on, and doit's options (its database must be there too);
+- what the build logged while it made its tasks (warnings the author must see every time);
 - when the first scheduled post falls due.
 
 The next build compares (stats only: 30,000 of them at 2,000 posts) and, if nothing differs,
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from blog_build import output_tree
 
-STAMP_VERSION = 1
+STAMP_VERSION = 2  # 2: what the build logged, and the mark doit keeps
 State = list[int] | None  # [modification time in ns, size], None when the file is not there
 # Folders whose files no source reads: Python's bytecode, written when a module is first imported.
 SKIPPED_FOLDERS = frozenset({"__pycache__"})
@@ -57,15 +60,25 @@ def states(paths: Iterable[str]) -> dict[str, State]:
 
 
 def walk(roots: Iterable[str], skip: Iterable[str] = ()) -> tuple[dict[str, State], dict[str, int | None]]:
-    """Every file below `roots` with its state, and every folder with its time; folders in `skip` left out."""
+    """Every file below `roots` with its state, and every folder with its time; folders in `skip` left out.
+
+    Folders linked into a root are followed, as Nikola follows them when it copies files/;
+    each folder once, so a link to a folder above it does not loop.
+    """
     skipped = {os.path.normpath(path) for path in skip}
     files: dict[str, State] = {}
     folders: dict[str, int | None] = {}
+    seen: set[str] = set()
     for root in sorted({os.path.normpath(root) for root in roots}):
         if not os.path.isdir(root):
             folders[root] = None  # a folder that appears later makes the next build a real one
             continue
-        for folder, names, filenames in os.walk(root):
+        for folder, names, filenames in os.walk(root, followlinks=True):
+            real = os.path.realpath(folder)
+            if real in seen:
+                names[:] = []
+                continue
+            seen.add(real)
             names[:] = [
                 name for name in names if name not in SKIPPED_FOLDERS and os.path.join(folder, name) not in skipped
             ]
@@ -84,7 +97,8 @@ def record(
     outputs: dict[str, State],
     owned: Iterable[str],
     due: float | None,
-    warnings: list[str],
+    logged: list[tuple[str, int, str]],
+    mark: str = "",
 ) -> dict:
     return {
         "version": STAMP_VERSION,
@@ -94,7 +108,8 @@ def record(
         "outputs": outputs,
         "owned": sorted(owned),
         "due": due,
-        "warnings": warnings,
+        "logged": logged,  # (logger, level, message)
+        "mark": mark,  # the record's name, kept in doit's database too (plugins/build_stamp)
     }
 
 

@@ -310,11 +310,13 @@ class Pipeline:
             found += notebook_checks.accepted(model.findings, reviewed)
         return found
 
-    def files_read(self) -> set[str]:
-        """What the models were made from besides the sources: the environment files (for posts run
-        at build time) and each file a kept run of a post read (plugins/build_stamp watches them)."""
-        read = {str(path) for path in self.settings.environment_files}
-        return read | {path for _stamp, run in self.store.section("runs").values() for path in run["inputs"]}
+    def inputs_read(self) -> dict[str, list[int]]:
+        """Each file a kept run of a post read, with the size and time it had when it was last hashed
+        (plugins/build_stamp records them: a changed one runs the post again)."""
+        hashed = self.store.section("input_digests")
+        runs = self.store.section("runs").values()
+        read = {str(Path.cwd() / path) for _stamp, run in runs for path in run["inputs"]}
+        return {path: hashed[path][0] if path in hashed else stamp(Path(path)) for path in read}
 
     def environment(self) -> str:
         if self._environment is None:

@@ -74,7 +74,6 @@ class ScanPosts(nikola_scan_posts.ScanPosts):
             warnings += [finding["message"] for finding in findings]
             record_findings(Path(self.site.config["CACHE_FOLDER"]), findings)
         notebooks.save()
-        self.warnings = warnings  # said again by plugins/build_stamp when a build finds nothing changed
         for warning in warnings:
             LOGGER.warning(warning)
         for name, why in notebooks.executed:

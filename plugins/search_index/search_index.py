@@ -38,7 +38,8 @@ class SearchIndex(LateTask):
         # The last build's index first: its files are this task's targets, and a failure is said here.
         failure = search_index.settle(cache)
         if failure:
-            LOGGER.error(f"the last build's search index failed, indexing again: {failure}")
+            # about this build only: not said again by a build that finds nothing changed (plugins/build_stamp)
+            LOGGER.error(f"the last build's search index failed, indexing again: {failure}", extra={"once": True})
         lang = self.site.config["DEFAULT_LANG"]
         searchable = [
             post
