@@ -80,7 +80,9 @@ class StampedLoading:
         whole = pos_args or self.options.get("always") or self.options.get("strict") or keeper.site.invariant
         whole = whole or keeper.execution.reexecute  # NOTEBOOK_REEXECUTE=1
         if not whole and keeper.unchanged(self.options):
-            return [Task(name, None) for name in self.load_doit_config()["default_tasks"]]
+            # up to date, so doit neither runs them nor saves anything for them: an empty
+            # build_stamp run would overwrite the mark the record's task saved
+            return [Task(name, None, uptodate=[True]) for name in self.load_doit_config()["default_tasks"]]
         keeper.begin(self.options)
         recorder = LogRecorder()
         logging.root.addHandler(recorder)
