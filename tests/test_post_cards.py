@@ -32,12 +32,32 @@ def test_the_figure_of_a_cell_tagged_card_else_the_first() -> None:
 
 def test_cards_with_and_without_a_figure_are_1200_by_630() -> None:
     long_title = "A title long enough to need wrapping over more than the three lines a card allows " * 2
-    for figure, kind in ((None, "PNG"), (png("red"), "JPEG"), (png("blue", (2000, 300)), "JPEG"), (b"x", "PNG")):
+    kinds = ((None, "PNG"), (png("red"), "JPEG"), (png("blue", (2000, 300)), "JPEG"), (b"x", "PNG"), (b"x", "JPEG"))
+    for figure, kind in (*kinds, (png("red"), "PNG")):
         card = Image.open(io.BytesIO(draw_card(long_title, "Blog", "1 May 2020", figure, "k", kind)))
         assert card.size == SIZE and card.format == kind
     red = Image.open(io.BytesIO(draw_card("T", "B", "D", png("red"), kind="JPEG"))).convert("RGB").getpixel((600, 100))
     plain = Image.open(io.BytesIO(draw_card("T", "B", "D", None))).convert("RGB").getpixel((600, 100))
     assert red[0] > red[2] and plain[2] > plain[0], "the figure shows through; without one, the accent colour"
+
+
+def test_a_figure_is_darkened_from_top_to_bottom_whether_smaller_or_larger_than_the_card() -> None:
+    def expected(row: int) -> tuple[int, ...]:
+        cover = (153 + row / (SIZE[1] - 1) * 255 * 0.4 * 0.85) / 255  # how much of the dark colour
+        return tuple(round(255 * (1 - cover) + dark * cover) for dark in (12, 18, 24))
+
+    for size in ((120, 90), (300, 200), (2000, 300), (2400, 1800)):
+        card = Image.open(io.BytesIO(draw_card("", "", "", png("white", size), kind="JPEG"))).convert("RGB")
+        for row in (2, SIZE[1] // 2, SIZE[1] - 3):
+            seen = card.getpixel((SIZE[0] - 40, row))
+            assert all(abs(a - b) <= 6 for a, b in zip(seen, expected(row), strict=True)), (size, row, seen)
+
+
+def test_a_title_card_is_the_accent_colour_with_white_text() -> None:
+    card = Image.open(io.BytesIO(draw_card("Title", "Blog", "1 May 2020", None)))
+    assert card.mode == "P"
+    colours = {colour for _, colour in card.convert("RGB").getcolors(256)}
+    assert (31, 95, 139) in colours and (255, 255, 255) in colours
 
 
 def test_a_card_remembers_what_it_was_drawn_for(tmp_path: Path) -> None:
