@@ -14,7 +14,7 @@ import pytest
 from blog_build.images import ImageStore
 from blog_build.pipeline import Pipeline, Settings
 
-from conftest import copy_site, nikola, tree_digest
+from conftest import ROOT, copy_site, nikola, tree_digest
 
 # `nikola build` in-process with an audit hook that logs every opening of a notebook in posts/
 # for reading, with who opened it: the nearest caller among our code, Nikola and doit.
@@ -135,6 +135,32 @@ def test_a_model_is_made_once_per_content_and_kept_between_builds(tmp_path: Path
     )
     (tmp_path / "cache" / "notebook_models.json").write_text("not json")
     assert not any(pipeline(tmp_path).store.sections.values()), "an unreadable store counts as empty"
+
+
+REHEARSAL = """
+import sys
+from pathlib import Path
+from nbformat import validator
+from blog_build.pipeline import Pipeline, Settings
+pipeline = Pipeline(Settings(cache=Path(sys.argv[1]), libraries=set()))
+before = "html5lib" in sys.modules, bool(validator.validators)
+pipeline.rehearse(Path(sys.argv[2]))
+print(before, ("html5lib" in sys.modules, bool(validator.validators)), pipeline.models, pipeline.store.changed)
+"""
+
+
+def test_a_rehearsal_pays_what_the_first_model_pays_and_keeps_nothing(tmp_path: Path) -> None:
+    """The preview's warm-up (plugins/auto/post_pages.py) makes a model nobody keeps, so the
+    author's first edit finds the schema's validator and the safety checks' parser loaded."""
+    source = tmp_path / "post.ipynb"
+    write_notebook(source, 'A [link](https://example.org) and <b>HTML</b>, as posts have.')
+    cache = tmp_path / "cache"
+    result = subprocess.run(
+        [sys.executable, "-c", REHEARSAL, str(cache), str(source)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["(False,", "False)", "(True,", "True)", "{}", "False"]
+    assert not cache.exists() or not any(cache.rglob("*")), "nothing written to the cache"
 
 
 def test_cells_without_ids_get_the_same_ids_on_every_read(tmp_path: Path) -> None:

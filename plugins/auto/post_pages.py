@@ -22,10 +22,12 @@ import contextlib
 import io
 import logging
 import os
+from pathlib import Path
 
 from doit.task import Stream, Task
 from nikola import utils
 
+from blog_build import pipeline
 from plugins.scan_posts.kept_posts import KeptPosts
 
 
@@ -66,9 +68,9 @@ class PostPages:
     def warm_up(self) -> None:
         """Pay now, after the first build, what the first edit's render would pay once: the scan's
         first reading of the models and making of the posts, nbconvert's exporter and templates,
-        the page's templates and filters. The newest notebook post's page (the newest post's, on
-        a site without one) is rendered as after an edit: the same bytes the build just wrote, so
-        no open page reloads."""
+        the page's templates and filters, making a model from a notebook's file. The newest
+        notebook post's page (the newest post's, on a site without one) is rendered as after an
+        edit: the same bytes the build just wrote, so no open page reloads."""
         if not self.scan():
             return
         timeline = self.site.timeline
@@ -76,6 +78,8 @@ class PostPages:
         try:
             if newest is not None:
                 self.render_scanned([newest.source_path])
+            if newest is not None and newest.compiler.name == "ipynb" and pipeline.current is not None:
+                pipeline.current.rehearse(Path(newest.source_path))
         except Exception:  # a site that cannot render says why in the edit's render and in the build
             return
 
