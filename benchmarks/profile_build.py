@@ -14,10 +14,20 @@ its first task runs, in the author's edit-build loop: start-up, task generation 
 up-to-date checks.
 
     .venv/bin/python benchmarks/profile_build.py --no-op --posts 400 [--write]
+
+With `--tasks` nothing is profiled: a full `nikola build -n 0` with doit's JSON reporter,
+whose time per task is summed by kind of task, and the wall time before the first task
+(start-up, the scan, task generation). cProfile slows Python code several times more than C
+code, so stages that are mostly C (Pillow's cards, lxml) look smaller under it than they are;
+these are real seconds.
+
+    .venv/bin/python benchmarks/profile_build.py --tasks --posts 400 [--write]
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import pstats
 import subprocess
 import sys
@@ -45,6 +55,8 @@ STAGES = [
     ("  of which teasers for index pages", "scan_posts/teasers.py", ("text",)),
     ("feeds (RSS, Atom)", "nikola/nikola.py", ("generic_rss_renderer", "atom_feed_renderer")),
     ("maths to MathML (plugins/mathml)", "mathml/mathml.py", ("mathml_filter",)),
+    ("link-preview cards (plugins/post_cards, Pillow)", "post_cards/post_cards.py", ("draw_cards",)),
+    ("page-size report (plugins/page_size_report)", "page_size_report/page_size_report.py", ("print_report",)),
     ("search index: asking for it (pagefind runs after the build)", "blog_build/search_index.py", ("request",)),
 ]
 CHECK = ("doit/dependency.py", "get_status")
@@ -109,6 +121,36 @@ def profile_build(count: int, no_op: bool = False) -> str:
     return "\n".join(lines)
 
 
+def task_times(count: int) -> str:
+    """Seconds per kind of task in a full one-process build of `count` posts, from doit's JSON reporter."""
+    with tempfile.TemporaryDirectory(prefix=f"task-times-{count}-") as temp:
+        site = our_site(Path(temp) / "site", count).folder
+        started = time.time()
+        done = subprocess.run(
+            [sys.executable, "-m", "nikola", "build", "-n", "0", "--reporter", "json"],
+            cwd=site,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        whole = time.time() - started
+        settle(site / "cache")
+    log = done.stdout + done.stderr  # the reporter writes one JSON document among Nikola's lines
+    tasks = json.JSONDecoder().raw_decode(log[log.index('{"tasks"') :])[0]["tasks"]
+    by_kind: dict[str, list[float]] = {}
+    for task in tasks:
+        by_kind.setdefault(task["name"].split(":")[0], []).append(float(task.get("elapsed") or 0))
+    first = min(datetime.datetime.fromisoformat(task["started"]).timestamp() for task in tasks)
+    before = first - started
+    lines = [f"| kind of task ({count} posts, one process) | tasks | seconds | share |", "|---|---|---|---|"]
+    lines.append(f"| before the first task: start-up, scan, tasks made | - | {before:.2f} | {before / whole:.0%} |")
+    for kind, times in sorted(by_kind.items(), key=lambda item: -sum(item[1])):
+        if sum(times) >= 0.01:
+            lines.append(f"| {kind} | {len(times)} | {sum(times):.2f} | {sum(times) / whole:.0%} |")
+    lines.append(f"| the whole build | {len(tasks)} | {whole:.2f} | 100% |")
+    return "\n".join(lines)
+
+
 def benchmark(counts: list[int], _runs: int, no_op: bool = False) -> str:
     return "\n\n".join(profile_build(count, no_op) for count in counts)
 
@@ -134,8 +176,26 @@ file reads), so compare shares within one row's kind of work.
 """
 
 
+TASKS_READING = """
+How to read it: doit's own time for each task, summed by kind, in a build on one core (the
+site's builds use both, so its wall time is about half); the time before the first task is
+wall time. What is not in any row is doit starting and ending tasks and Nikola's filters run
+between them.
+"""
+
+
 if __name__ == "__main__":
-    if "--no-op" in sys.argv:
+    if "--tasks" in sys.argv:
+        sys.argv.remove("--tasks")
+        main_with_posts(
+            "Where a full build's time goes, by task",
+            "profile_build.py --tasks",
+            __doc__,
+            lambda counts, runs: "\n\n".join(task_times(count) for count in counts),
+            TASKS_READING,
+            [400],
+        )
+    elif "--no-op" in sys.argv:
         sys.argv.remove("--no-op")
         main_with_posts(
             "Where a no-op build's time goes",
