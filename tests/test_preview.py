@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, Page
 from watchdog.observers import Observer
 
 from benchmarks.generate_posts import write_posts
-from blog_build import preview
+from blog_build import preview, search_index
 
 from conftest import copy_site, nikola
 
@@ -376,6 +376,25 @@ def test_a_markdown_edit_shows_on_the_open_page(server: PreviewServer, page: Pag
     save_like_jupyter(notebook, edited_notebook(notebook.read_text(encoding="utf-8"), words))
     page.get_by_text(words).wait_for(timeout=CHANGE_SECONDS * 1000)
     assert server.settle() == before + 1, "one save, one rebuild"
+
+
+def test_an_edits_build_and_search_index_log_no_warning_of_the_watcher(server: PreviewServer, page: Page) -> None:
+    """The search index's new parts are made in output/.pagefind.new and moved into output/pagefind:
+    watchdog warned for every folder moved ("Callback with id ... already exists"), lines the
+    author could do nothing about."""
+    server.settle()
+    assert search_index.settle(server.site / "cache") is None
+    index = server.site / "output" / "pagefind"
+    before = {path.name: path.stat().st_ino for path in index.iterdir()}
+    notebook = server.site / "posts" / "welcome.ipynb"
+    words = "Words that change the search index."
+    save_like_jupyter(notebook, edited_notebook(notebook.read_text(encoding="utf-8"), words))
+    page.get_by_text(words).wait_for(timeout=CHANGE_SECONDS * 1000)
+    server.settle()
+    assert search_index.settle(server.site / "cache") is None
+    time.sleep(1)  # the watcher's events for the folders moved last
+    assert {path.name: path.stat().st_ino for path in index.iterdir()} != before, "a part was moved in"
+    assert "RuntimeWarning" not in server.log(), server.log()[-3000:]
 
 
 def test_a_title_change_in_the_meta_file_shows_on_the_open_page(server: PreviewServer, page: Page) -> None:

@@ -26,6 +26,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
@@ -87,6 +88,11 @@ class PreviewAuto(CommandAuto):
         self.source_folders = {os.path.abspath(os.path.dirname(pattern)) for pattern, *_ in post_pages}
         self.site_is_current = True
         logging.getLogger("aiohttp.server").addFilter(preview.is_not_a_dropped_connection)
+        # A folder made and then renamed inside output/ (the search indexer's new parts, swapped
+        # in after each build) keeps its inotify watch; watchdog, asked to watch it under its new
+        # name, sets the same callback again and warns, a few lines per build the author can do
+        # nothing about.
+        warnings.filterwarnings("ignore", "Callback with id .* already exists for watch", RuntimeWarning)
         return super()._execute(options, args)
 
     @property
