@@ -170,16 +170,21 @@ def edit(notebook: Path, kind: str, label: str) -> str:
     return words
 
 
-def shown_at(page: Page) -> float | None:
-    """When (epoch seconds) the page first painted a document with the text it waits for, by its own clock."""
-    for _ in range(50):  # a reload may be under way: its new document has the value too
+def evaluate(page: Page, script: str, argument: object = None) -> object:
+    """`script` run in the page, again if a reload destroyed the document it ran in (stock Nikola
+    reloads its pages without end); sessionStorage is the tab's, so the next document sees the same."""
+    for _ in range(50):
         try:
-            value = page.evaluate("() => sessionStorage.getItem('benchmark-shown')")
+            return page.evaluate(script, argument)
         except PlaywrightError:
             time.sleep(0.1)
-            continue
-        return float(value) / 1000 if value else None
-    return None
+    return page.evaluate(script, argument)
+
+
+def shown_at(page: Page) -> float | None:
+    """When (epoch seconds) the page first painted a document with the text it waits for, by its own clock."""
+    value = evaluate(page, "() => sessionStorage.getItem('benchmark-shown')")
+    return float(value) / 1000 if value else None
 
 
 def measure_site(browser: Browser, site: Path, label: str, samples: dict[str, list], rebuilds: list[int]) -> None:
@@ -196,7 +201,7 @@ def measure_site(browser: Browser, site: Path, label: str, samples: dict[str, li
             before = server.rebuilds()
             label_of_edit = f"{label} {kind}"
             text = expected_text(kind, label_of_edit)
-            page.evaluate(WANT, text)
+            evaluate(page, WANT, text)
             started = time.time()
             edit(notebook, kind, label_of_edit)
             try:
