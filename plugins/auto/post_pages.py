@@ -27,7 +27,7 @@ from pathlib import Path
 from doit.task import Stream, Task
 from nikola import utils
 
-from blog_build import pipeline
+from blog_build import libraries, pipeline
 from plugins.scan_posts.kept_posts import KeptPosts
 
 
@@ -68,9 +68,9 @@ class PostPages:
     def warm_up(self) -> None:
         """Pay now, after the first build, what the first edit's render would pay once: the scan's
         first reading of the models and making of the posts, nbconvert's exporter and templates,
-        the page's templates and filters, making a model from a notebook's file. The newest
-        notebook post's page (the newest post's, on a site without one) is rendered as after an
-        edit: the same bytes the build just wrote, so no open page reloads."""
+        the page's templates and filters. The newest notebook post's page (the newest post's, on
+        a site without one) is rendered as after an edit: the same bytes the build just wrote, so
+        no open page reloads."""
         if not self.scan():
             return
         timeline = self.site.timeline
@@ -78,9 +78,19 @@ class PostPages:
         try:
             if newest is not None:
                 self.render_scanned([newest.source_path])
-            if newest is not None and newest.compiler.name == "ipynb" and pipeline.current is not None:
-                pipeline.current.rehearse(Path(newest.source_path))
         except Exception:  # a site that cannot render says why in the edit's render and in the build
+            return
+
+    def rehearse(self) -> None:
+        """Pay now what the first edit's making of a notebook's model would pay once
+        (pipeline.rehearse), on a notebook of the site's post folders. It touches neither output/
+        nor the cache, so it runs beside the first build, on the core that build leaves idle."""
+        folders = sorted({os.path.dirname(pattern) for pattern, *_ in self.site.config["post_pages"]})
+        notebook = next((path for folder in folders for path in sorted(Path(folder).glob("*.ipynb"))), None)
+        try:
+            if notebook is not None:
+                pipeline.rehearse(notebook, libraries.available())
+        except Exception:  # a notebook that does not read says why in the build
             return
 
     def scan(self) -> bool:

@@ -131,9 +131,11 @@ class PreviewAuto(CommandAuto):
         config = self.site.config
         skip = [Path(config["OUTPUT_FOLDER"]), Path(config["CACHE_FOLDER"]), Path("node_modules")]
         self.source_hashes.seed([Path(self.root)], skip=skip)
+        loop = asyncio.get_running_loop()
+        rehearsal = loop.run_in_executor(None, self.post_pages.rehearse)  # beside the build: it writes nothing
         await super().run_initial_rebuild()
         # In the background, so the watcher starts at once; the first in-process render waits for it.
-        self.warmed_up = asyncio.get_running_loop().run_in_executor(None, self.post_pages.warm_up)
+        self.warmed_up = asyncio.gather(rehearsal, loop.run_in_executor(None, self.post_pages.warm_up))
 
     async def queue_rebuild(self, event) -> None:
         for path in self.written_paths(event):
