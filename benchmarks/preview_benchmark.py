@@ -272,10 +272,11 @@ How to read it: ours renders the edited post's page inside the preview's process
 README's "Previewing"; `plugins/auto/post_pages.py`): the time is the 0.1 s the watcher
 waits for the writes to pause, scanning every post again, rendering the notebook and the
 page, and the page reloading; the full `nikola build` that follows (index, tag and archive
-pages, feeds, search index) is not on this clock. The markdown edit is each session's first
+pages, feeds, search index) is not on this clock. The markdown edit is each new server's first
 edit; what a first render pays once (nbconvert's exporter, the templates, the page's
 filters) the preview pays in the background after its first build, by rendering the newest
-post. Stock `nikola auto` runs a whole `nikola build` in a new process for each change, and
+post, and what a first model pays (the schema's validator, the safety checks' parser) beside
+that build, by making one notebook's model it does not keep. Stock `nikola auto` runs a whole `nikola build` in a new process for each change, and
 its watcher takes its own builds' reads for changes, so from the first edit on it rebuilds
 without end (the "builds started per edit" table) and an edit waits for the build under
 way.
