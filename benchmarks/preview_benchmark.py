@@ -276,10 +276,10 @@ pages, feeds, search index) is not on this clock. The markdown edit is each new 
 edit; what a first render pays once (nbconvert's exporter, the templates, the page's
 filters) the preview pays in the background after its first build, by rendering the newest
 post, and what a first model pays (the schema's validator, the safety checks' parser) beside
-that build, by making one notebook's model it does not keep. Stock `nikola auto` runs a whole `nikola build` in a new process for each change, and
-its watcher takes its own builds' reads for changes, so from the first edit on it rebuilds
-without end (the "builds started per edit" table) and an edit waits for the build under
-way.
+that build, by making one notebook's model it does not keep. Stock `nikola auto` runs a
+whole `nikola build` in a new process for each change, and its watcher takes its own builds'
+reads for changes, so from the first edit on it rebuilds without end (the "builds started
+per edit" table) and an edit waits for the build under way.
 """
 
 
