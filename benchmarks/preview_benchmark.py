@@ -182,9 +182,17 @@ def evaluate(page: Page, script: str, argument: object = None) -> object:
 
 
 def shown_at(page: Page) -> float | None:
-    """When (epoch seconds) the page first painted a document with the text it waits for, by its own clock."""
-    value = evaluate(page, "() => sessionStorage.getItem('benchmark-shown')")
-    return float(value) / 1000 if value else None
+    """When (epoch seconds) the page first painted a document with the text it waits for, by its own clock.
+
+    Playwright may see the text laid out a moment before that document's paint is reported (or
+    its load event fires), so the value is waited for, 10 s at most.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        value = evaluate(page, "() => sessionStorage.getItem('benchmark-shown')")
+        if value or time.monotonic() > deadline:
+            return float(value) / 1000 if value else None
+        time.sleep(0.02)
 
 
 def measure_site(browser: Browser, site: Path, label: str, samples: dict[str, list], rebuilds: list[int]) -> None:

@@ -140,7 +140,9 @@ def task_times(count: int) -> str:
     by_kind: dict[str, list[float]] = {}
     for task in tasks:
         by_kind.setdefault(task["name"].split(":")[0], []).append(float(task.get("elapsed") or 0))
-    first = min(datetime.datetime.fromisoformat(task["started"]).timestamp() for task in tasks)
+    # doit writes when each task started in UTC without saying so; a task it did not run has none
+    begun = [datetime.datetime.fromisoformat(task["started"]) for task in tasks if task.get("started")]
+    first = min(moment.replace(tzinfo=datetime.UTC).timestamp() for moment in begun)
     before = first - started
     lines = [f"| kind of task ({count} posts, one process) | tasks | seconds | share |", "|---|---|---|---|"]
     lines.append(f"| before the first task: start-up, scan, tasks made | - | {before:.2f} | {before / whole:.0%} |")

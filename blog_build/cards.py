@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import math
 import textwrap
 from pathlib import Path
 
@@ -77,6 +78,10 @@ def drawn_key(path: Path) -> str | None:
 
 DARK = (12, 18, 24)  # laid over a figure, 60% at the top to 94% at the bottom, for white text to read
 DATE_LEVEL = 218  # the date's grey on a title card: 85% of the way from the accent colour to white
+# A figure of which fewer rows than this show on the card is darkened after it is enlarged:
+# so few rows sample the gradient too coarsely (a 7x5 figure's bottom row came out 41 of 255
+# against 26; from 32 rows on, within 2 of the gradient drawn at the card's size).
+MIN_DARKENED_ROWS = 32
 
 
 def shading(value: int) -> int:
@@ -86,7 +91,8 @@ def shading(value: int) -> int:
 
 @functools.lru_cache(maxsize=16)
 def shade(width: int, height: int, top: int, rows: int) -> tuple[Image.Image, Image.Image]:
-    """DARK, and how much of it, over a `width` x `height` picture whose card-high band starts at row `top`."""
+    """DARK, and how much of it, over a `width` x `height` picture whose card-high band of `rows` rows
+    starts at row `top` (no larger than the card: kept for figures of the same size)."""
     mask = Image.new("L", (width, height), shading(0))
     band = Image.linear_gradient("L").resize((width, max(1, rows))).point(shading)
     mask.paste(band, (0, top))
@@ -107,18 +113,24 @@ def covering(picture: Image.Image) -> Image.Image:
     """The figure covering the card, its middle kept, darkened from top to bottom.
 
     One resize straight to the card's size from the part of the figure it shows (Pillow's
-    `box`), and the darkening done at whichever of the two sizes has fewer pixels: a figure
-    is most often smaller than the card. Half the time of enlarging the whole figure,
-    cropping it and darkening the card.
+    `box`). A figure smaller than the card, as most are, is darkened before it is enlarged,
+    on the part that shows (fewer pixels than the card's); a larger one, or one so small
+    that its few rows would blur the gradient, after. Half the time of enlarging the whole
+    figure, cropping it and darkening the card.
     """
     scale = max(SIZE[0] / picture.width, SIZE[1] / picture.height)
     width, height = SIZE[0] / scale, SIZE[1] / scale
     left, top = max(0.0, (picture.width - width) / 2), max(0.0, (picture.height - height) / 2)
-    box = (left, top, min(picture.width, left + width), min(picture.height, top + height))
-    if scale > 1:
-        dark, mask = shade(picture.width, picture.height, round(top), round(height))
-        return Image.composite(dark, picture, mask).resize(SIZE, Image.BILINEAR, box=box)
+    right, bottom = min(picture.width, left + width), min(picture.height, top + height)
+    if scale > 1 and height >= MIN_DARKENED_ROWS:
+        # the shown part, its edges rounded outwards, and the box within it
+        x0, y0 = math.floor(left), math.floor(top)
+        part = picture.crop((x0, y0, math.ceil(right), math.ceil(bottom)))
+        dark, mask = shade(part.width, part.height, round(top - y0), round(height))
+        box = (left - x0, top - y0, right - x0, bottom - y0)
+        return Image.composite(dark, part, mask).resize(SIZE, Image.BILINEAR, box=box)
     dark, mask = shade(*SIZE, 0, SIZE[1])
+    box = (left, top, right, bottom)
     return Image.composite(dark, picture.resize(SIZE, Image.BILINEAR, box=box, reducing_gap=2.0), mask)
 
 

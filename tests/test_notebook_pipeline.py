@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import collections
+import io
 import json
 import os
 import subprocess
@@ -10,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from blog_build.images import ImageStore
 from blog_build.pipeline import Pipeline, Settings
@@ -153,10 +156,33 @@ def test_a_rehearsal_pays_what_the_first_model_pays_and_keeps_nothing(tmp_path: 
     so the author's first edit finds the schema's validator and the safety checks' parser loaded."""
     source = tmp_path / "post.ipynb"
     write_notebook(source, "A [link](https://example.org) and <b>HTML</b>, as posts have.")
-    result = subprocess.run([sys.executable, "-c", REHEARSAL, str(source)], capture_output=True, text=True, cwd=ROOT)
+    notebook = json.loads(source.read_text())
+    figure = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(figure, "PNG")
+    output = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"image/png": base64.b64encode(figure.getvalue()).decode()},
+    }
+    notebook["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "plot",
+            "metadata": {},
+            "execution_count": 1,
+            "source": "plot()",
+            "outputs": [output],
+        }
+    )
+    source.write_text(json.dumps(notebook))
+    # run in the notebook's folder: a cache, images or pages written anywhere but a temporary folder land here
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", REHEARSAL, str(source)], capture_output=True, text=True, cwd=tmp_path, env=environment
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["(False,", "False)", "(True,", "True)"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["post.ipynb"], "nothing written beside it"
+    assert [path.name for path in tmp_path.rglob("*")] == ["post.ipynb"], "nothing written beside it"
 
 
 def test_cells_without_ids_get_the_same_ids_on_every_read(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_a_figure_is_darkened_from_top_to_bottom_whether_smaller_or_larger_than_
         cover = (153 + row / (SIZE[1] - 1) * 255 * 0.4 * 0.85) / 255  # how much of the dark colour
         return tuple(round(255 * (1 - cover) + dark * cover) for dark in (12, 18, 24))
 
-    for size in ((120, 90), (300, 200), (2000, 300), (2400, 1800)):
+    for size in ((7, 5), (5, 2000), (120, 90), (300, 200), (800, 3000), (2000, 300), (2400, 1800)):
         card = Image.open(io.BytesIO(draw_card("", "", "", png("white", size), kind="JPEG"))).convert("RGB")
         for row in (2, SIZE[1] // 2, SIZE[1] - 3):
             seen = card.getpixel((SIZE[0] - 40, row))

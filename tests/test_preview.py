@@ -380,12 +380,13 @@ def test_a_markdown_edit_shows_on_the_open_page(server: PreviewServer, page: Pag
 
 def test_an_edits_build_and_search_index_log_no_warning_of_the_watcher(server: PreviewServer, page: Page) -> None:
     """The search index's new parts are made in output/.pagefind.new and moved into output/pagefind:
-    watchdog warned for every folder moved ("Callback with id ... already exists"), lines the
-    author could do nothing about."""
+    watchdog warned for folders moved ("Callback with id ... already exists"), lines the author
+    could do nothing about. Whether watchdog warns depends on when it pairs the move's two
+    events, so without the filter this fails most of the time (8 runs of 10), not always."""
     server.settle()
     assert search_index.settle(server.site / "cache") is None
     index = server.site / "output" / "pagefind"
-    before = {path.name: path.stat().st_ino for path in index.iterdir()}
+    before = {path.name: path.stat().st_ino for path in index.iterdir() if path.is_dir()}
     notebook = server.site / "posts" / "welcome.ipynb"
     words = "Words that change the search index."
     save_like_jupyter(notebook, edited_notebook(notebook.read_text(encoding="utf-8"), words))
@@ -393,7 +394,7 @@ def test_an_edits_build_and_search_index_log_no_warning_of_the_watcher(server: P
     server.settle()
     assert search_index.settle(server.site / "cache") is None
     time.sleep(1)  # the watcher's events for the folders moved last
-    assert {path.name: path.stat().st_ino for path in index.iterdir()} != before, "a part was moved in"
+    assert {path.name: path.stat().st_ino for path in index.iterdir() if path.is_dir()} != before, "a part moved in"
     assert "RuntimeWarning" not in server.log(), server.log()[-3000:]
 
 

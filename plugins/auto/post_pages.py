@@ -84,10 +84,13 @@ class PostPages:
     def rehearse(self) -> None:
         """Pay now what the first edit's making of a notebook's model would pay once
         (pipeline.rehearse), on a notebook of the site's post folders. It touches neither output/
-        nor the cache, so it runs beside the first build, on the core that build leaves idle."""
-        folders = sorted({os.path.dirname(pattern) for pattern, *_ in self.site.config["post_pages"]})
-        notebook = next((path for folder in folders for path in sorted(Path(folder).glob("*.ipynb"))), None)
+        nor the cache, so it runs beside the first build (mostly beside its start-up and scan,
+        which use one core)."""
         try:
+            folders = sorted({os.path.dirname(pattern) for pattern, *_ in self.site.config["post_pages"]})
+            notebooks = (path for folder in folders for path in sorted(Path(folder).glob("*.ipynb")))
+            # not an editor's hidden copy (Jupyter's `.~NAME`), which may go while it is read
+            notebook = next((path for path in notebooks if not path.name.startswith(".")), None)
             if notebook is not None:
                 pipeline.rehearse(notebook, libraries.available())
         except Exception:  # a notebook that does not read says why in the build
