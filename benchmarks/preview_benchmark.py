@@ -16,8 +16,8 @@ holding the new text: the page's own clock says when (`performance.timeOrigin` p
 contentful paint, kept in sessionStorage by a script Playwright adds to every document, so a
 later reload does not move it). Playwright waits for the text through the reloads, but it
 looks again only every 0.5 s once it has waited a while, which added up to half a second to
-a sub-second edit; its own time is kept as the "seen" figure. Only one server runs at a time (the machine
-has two cores); the sites take turns, run by run. Seconds are medians of --runs runs.
+a sub-second edit; its own time is kept as the "seen" figure. Only one server runs at a time
+(the machine has two cores); the sites take turns, run by run. Seconds are medians of --runs runs.
 "Rebuilds" is how many builds the server started per edit (stock Nikola's watcher counts
 its own builds' reads as changes, so after the first edit it rebuilds until stopped).
 

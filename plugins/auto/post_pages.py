@@ -22,12 +22,12 @@ import contextlib
 import io
 import logging
 import os
-from pathlib import Path
 
 from doit.task import Stream, Task
 from nikola import utils
 
 from blog_build import libraries, pipeline
+from blog_build.sources import matching_sources
 from plugins.scan_posts.kept_posts import KeptPosts
 
 
@@ -87,10 +87,9 @@ class PostPages:
         nor the cache, so it runs beside the first build (mostly beside its start-up and scan,
         which use one core)."""
         try:
-            folders = sorted({os.path.dirname(pattern) for pattern, *_ in self.site.config["post_pages"]})
-            notebooks = (path for folder in folders for path in sorted(Path(folder).glob("*.ipynb")))
-            # not an editor's hidden copy (Jupyter's `.~NAME`), which may go while it is read
-            notebook = next((path for path in notebooks if not path.name.startswith(".")), None)
+            # the scan's own list of sources: hidden files (an editor's `.~NAME` copy) are not in it
+            sources = matching_sources(self.site.config["post_pages"])
+            notebook = next((source for source, _ in sources if source.suffix == ".ipynb"), None)
             if notebook is not None:
                 pipeline.rehearse(notebook, libraries.available())
         except Exception:  # a notebook that does not read says why in the build
