@@ -68,6 +68,9 @@ NOTHING = ""
 UNAVAILABLE = (
     '<p class="nb-unavailable">An interactive output was here; the notebook saved no static version of it.</p>'
 )
+# What the page shows, or would run: a notebook's output in none of these forms is in a form nobody here knows.
+SHOWN_OR_RUN = {*DISPLAY_PRIORITY, "application/javascript"}
+UNKNOWN_FORM = '<p class="nb-unavailable">An output was here in a form a web page cannot show ({forms}).</p>'
 
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
 EXTERNAL_SRC = re.compile(r"""\bsrc\s*=\s*["']?(?:https?:)?//""", re.I)
@@ -619,6 +622,8 @@ class Prepared:
     unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
     scripted_bokeh: list[tuple[int, str]] = field(default_factory=list)  # (cell, what) of Bokeh plots running JS
     map_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of folium maps shown as a note
+    # (cell, media types) of outputs saved only in forms no browser or library here shows
+    unknown_forms: list[tuple[int, list[str]]] = field(default_factory=list)
     panel_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of Panel layouts shown as a note
     # (cell, URLs) of the style sheets from elsewhere left out of Bokeh documents drawn
     bokeh_stylesheets: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -640,6 +645,11 @@ class Prepared:
             for cell, what in self.scripted_bokeh
         ]
         lines += [f"{source}: cell {cell}: the folium map is shown as a note: {why}" for cell, why in self.map_problems]
+        lines += [
+            f"{source}: cell {cell}: an output saved only as {', '.join(forms)}, which a web page cannot show;"
+            " a note is shown (save a PNG, SVG, HTML or text form with it)"
+            for cell, forms in self.unknown_forms
+        ]
         lines += [
             f"{source}: cell {cell}: the Panel layout is shown as a note: {why}" for cell, why in self.panel_problems
         ]
@@ -689,7 +699,8 @@ def prepare_output(
     """Rewrite one output's data for the page; False when the output should be dropped."""
     data = output.get("data")
     if not data:
-        return True
+        return "data" not in output  # a stream or an error; an empty display shows nothing in Jupyter either
+    given = list(data)
     markup = "".join(data["text/html"]) if "text/html" in data else ""
     if only_loads_a_library(data, markup) or (BOKEH_ROOT.fullmatch(markup) and set(data) <= {"text/html"}):
         return False  # a loader, or Bokeh's empty element that the plot's own output replaces (render)
@@ -764,6 +775,9 @@ def prepare_output(
     nothing_to_show = not any(mime in DISPLAY_PRIORITY for mime in data)
     # A library's repr (HoloViews' `:Image [x,y] (z)`, Bokeh's `Figure(id=...)`) is no picture of its plot.
     repr_only = not plain or OBJECT_REPR.match(plain) or bool(BOKEH_OUTPUT.search(markup))
+    if nothing_to_show and not any(library_for(mime) or mime in SHOWN_OR_RUN for mime in given):
+        prepared.unknown_forms.append((cell, given))
+        note = UNKNOWN_FORM.format(forms=html.escape(", ".join(given)))
     if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and repr_only):
         data.clear()
         data["text/html"] = note

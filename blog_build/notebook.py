@@ -33,7 +33,7 @@ from blog_build.metadata import SourceError, notebook_entry
 from blog_build.notebook_checks import check_notebook
 
 # Bumped whenever what a model holds, or how it is made, changes: older models are not reused.
-MODEL_VERSION = "9"
+MODEL_VERSION = "10"
 PLACEHOLDER = '<p class="nb-unavailable">{what} could not be shown: {why}.</p>'
 INLINE_PLACEHOLDER = '<span class="nb-unavailable">{what} could not be shown: {why}.</span>'
 # `attachment:NAME` as the target of a Markdown image or link, or as an HTML src; not in code.

@@ -28,6 +28,7 @@ from blog_build.interactive_outputs import (
     PLOTLY,
     TEASER_KEY,
     UNAVAILABLE,
+    UNKNOWN_FORM,
     WIDGET_VIEW,
     has_unknown_script,
     prepare,
@@ -212,6 +213,22 @@ def test_an_output_with_no_form_the_page_can_show_says_so() -> None:
     notebook["cells"][1]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": bokeh}]
     prepare(notebook, ALL)
     assert notebook["cells"][1]["outputs"][0]["data"] == {"text/html": UNAVAILABLE}
+
+
+def test_an_output_in_forms_no_page_shows_is_named_and_an_empty_one_dropped() -> None:
+    notebook = fixture("plotly-only")
+    stream = {"output_type": "stream", "name": "stdout", "text": "kept\n"}
+    geojson = {"output_type": "display_data", "metadata": {}, "data": {"application/geo+json": {"type": "Point"}}}
+    empty = {"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {}}
+    notebook["cells"][1]["outputs"] = [stream, empty, geojson, {**empty, "output_type": "display_data"}]
+    prepared = prepare(notebook, ALL)
+    kept = notebook["cells"][1]["outputs"]
+    assert [output["output_type"] for output in kept] == ["stream", "display_data"]
+    assert kept[1]["data"] == {"text/html": UNKNOWN_FORM.format(forms="application/geo+json")}
+    assert prepared.warnings("posts/p.ipynb") == [
+        "posts/p.ipynb: cell 2: an output saved only as application/geo+json, which a web page cannot show;"
+        " a note is shown (save a PNG, SVG, HTML or text form with it)"
+    ]
 
 
 @pytest.mark.parametrize(
