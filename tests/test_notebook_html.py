@@ -156,6 +156,32 @@ def test_markdown_keeps_everything_but_its_scripts(markdown: str, expected: str 
     assert found.scripts == scripts
 
 
+def test_maths_alone_is_judged_without_rendering_and_a_cell_with_a_link_or_image_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LaTeX commands (`\\alpha`) are backslashes, which a browser reads in a URL as `/`: where no tag, link or image
+    can hold one, the cell is not rendered to be judged; where one can, or before punctuation, it is, as before."""
+    from blog_build import html_safety
+
+    judged: list[str] = []
+    real = html_safety.renders_safely
+    monkeypatch.setattr(html_safety, "renders_safely", lambda text: judged.append(text) or real(text))
+    maths = ("The value $x_1^2 + \\alpha$ matters.", "$$\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$$\n\n- a list")
+    for text in maths:
+        assert clean_markdown(text)[0] == text
+    assert judged == []
+    for text in (
+        "$\\alpha$ then ![x](/\\evil.example/a.png)",
+        "$\\beta$ ![y][r]\n\n[r]: \\\\evil.example/b.png",
+        "$\\gamma$ [l](java\\script:alert(1))",
+        "a \\<b>tag</b>",
+        "$\\{x\\}$ escaped braces",
+    ):
+        judged.clear()
+        clean_markdown(text)
+        assert judged, text
+
+
 # Pieces real notebooks and nbconvert's own injection tests use, and what confuses one parser or another.
 PIECES = (
     "<script>", "</script>", "<script type=module>", "<b onclick=alert(1)>", "<img src=x onerror=alert(1)>",
@@ -167,6 +193,8 @@ PIECES = (
     # where parsers disagree: foreign content and its breakouts, raw text, attributes holding markup
     "<svg>", "</svg>", "<math>", "<mtext>", "<mglyph>", "</p>", "<xmp>", "<noembed>", "</noscript>", "<img title='",
     "<iframe>", "<template>", "<foreignObject>", "<title>",
+    # maths: backslashes before letters, which a URL would read as slashes
+    "$\\alpha$ ", "\\frac{a}{b} ", "![i](/\\h/x.png)", "[l](java\\script:alert(1))",
 )  # fmt: skip
 
 
