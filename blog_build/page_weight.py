@@ -46,6 +46,9 @@ FETCHED = {
     "track": ("src",),
     "input": ("src",),
 }
+# The elements names_in looks at (the one given and those within it), in document order, found by
+# lxml rather than by a Python loop over every element (a 400-post site's pages: 0.33 s -> 0.15 s).
+FETCHING = etree.XPath("|".join(f"descendant-or-self::{tag}" for tag in (*FETCHED, "link", "style")))
 FETCHED_LINKS = {"stylesheet", "icon", "preload", "modulepreload"}  # <link rel=...> that load something
 CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+?)["']?\s*\)""")
 DATA_URI = re.compile(r"""data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+""")
@@ -215,8 +218,8 @@ class LinkMemory:
 def names_in(root: Path, page: Path, document: html.HtmlElement) -> list[tuple[str, str]]:
     """(element, named path) for each path of the site the document makes the browser fetch, in order."""
     found = []
-    for element in document.iter(etree.Element):
-        tag = element.tag if isinstance(element.tag, str) else ""
+    for element in FETCHING(document):
+        tag = element.tag
         links = [element.get(name) for name in FETCHED.get(tag, ())]
         if tag == "link" and FETCHED_LINKS & set((element.get("rel") or "").lower().split()):
             links.append(element.get("href"))
