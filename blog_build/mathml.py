@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from lxml import html
+from lxml import etree, html
 
 SKIP = {"pre", "code", "script", "style", "textarea", "math", "kbd", "samp"}
 # Display maths first; inline `$` follows pandoc's rule (no space inside the dollars, no
@@ -50,30 +50,39 @@ def split_math(text: str, problems: list[str]) -> list[str | html.HtmlElement]:
     return pieces
 
 
+# The text with maths markers in it that is not inside an element of SKIP: an element's own text or
+# the tail after a child (XPath's text nodes are both), found by lxml instead of a walk over every
+# element in Python, which also took a comment's text for an element's (`<!-- $x$ -->` stopped the
+# build: a comment takes no child).
+SKIPPED = " or ".join(f"self::{tag}" for tag in sorted(SKIP))
+WITH_MARKERS = " or ".join(f"contains(., '{marker}')" for marker in MARKERS)
+MATH_TEXT = etree.XPath(f"descendant::text()[({WITH_MARKERS}) and not(ancestor::*[{SKIPPED}])]")
+
+
 def replace_text(element: html.HtmlElement, problems: list[str]) -> None:
-    """Convert maths in `element`'s own text and in the tails of its children, recursively."""
+    """Convert maths in `element`'s own text and in the text within it (the tails of its children), recursively."""
     if element.tag in SKIP:
         return
-    for child in list(element):
-        replace_text(child, problems)
-        if child.tail and any(marker in child.tail for marker in MARKERS):
-            pieces = split_math(child.tail, problems)
-            child.tail = pieces[0]
-            anchor = child
+    for text in MATH_TEXT(element):
+        owner = text.getparent()
+        if text.is_tail:  # the text after `owner`, a child (a tail of `element` itself is no descendant)
+            pieces = split_math(owner.tail, problems)
+            owner.tail = pieces[0]
+            anchor = owner
             for piece in pieces[1:]:
                 anchor = attach_after(anchor, piece)
-    if element.text and any(marker in element.text for marker in MARKERS):
-        pieces = split_math(element.text, problems)
-        element.text = pieces[0]
-        anchor = None
-        for piece in pieces[1:]:
-            if anchor is None and isinstance(piece, str):
-                element.text += piece
-            elif anchor is None:
-                element.insert(0, piece)
-                anchor = piece
-            else:
-                anchor = attach_after(anchor, piece)
+        else:
+            pieces = split_math(owner.text, problems)
+            owner.text = pieces[0]
+            anchor = None
+            for piece in pieces[1:]:
+                if anchor is None and isinstance(piece, str):
+                    owner.text += piece
+                elif anchor is None:
+                    owner.insert(0, piece)
+                    anchor = piece
+                else:
+                    anchor = attach_after(anchor, piece)
 
 
 def attach_after(anchor: html.HtmlElement, piece: str | html.HtmlElement) -> html.HtmlElement:

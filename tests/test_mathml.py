@@ -28,3 +28,17 @@ def test_maths_in_text_and_tails_becomes_mathml_and_code_stays_as_it_is() -> Non
 def test_a_page_without_delimiters_is_returned_untouched() -> None:
     page = "<html><body><p>No maths here.</p></body></html>"
     assert render_math(page) == (page, [])
+
+
+def test_maths_in_a_comment_stays_there_and_maths_around_it_and_deep_in_elements_is_converted() -> None:
+    """A markdown cell's `<!-- a note on $x$ -->` once stopped the build (lxml: a comment has no children)."""
+    page = (
+        "<html><body>$top$<!-- a note on $x^2$ --> then $y$<div><span><em>deep $z$</em> tail $w$</span></div>"
+        "<pre><span>$kept$</span></pre><code>$c$</code> after $v$</body></html>"
+    )
+    rendered, problems = render_math(page)
+    assert problems == []
+    doc = html.fromstring(rendered)
+    assert "<!-- a note on $x^2$ -->" in rendered
+    assert [m.xpath("string()") for m in doc.xpath("//*[local-name()='math']")] == ["top", "y", "z", "w", "v"]
+    assert doc.xpath("string(//pre)") == "$kept$" and doc.xpath("string(//code)") == "$c$"
