@@ -622,8 +622,8 @@ class Prepared:
     unreadable_bokeh: list[int] = field(default_factory=list)  # cells whose Bokeh script holds no readable plot
     scripted_bokeh: list[tuple[int, str]] = field(default_factory=list)  # (cell, what) of Bokeh plots running JS
     map_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of folium maps shown as a note
-    # (cell, media types) of outputs saved only in forms no browser or library here shows
-    unknown_forms: list[tuple[int, list[str]]] = field(default_factory=list)
+    # (cell, output, media types) of outputs saved only in forms no browser or library here shows
+    unknown_forms: list[tuple[int, int, list[str]]] = field(default_factory=list)
     panel_problems: list[tuple[int, str]] = field(default_factory=list)  # (cell, why) of Panel layouts shown as a note
     # (cell, URLs) of the style sheets from elsewhere left out of Bokeh documents drawn
     bokeh_stylesheets: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -646,9 +646,9 @@ class Prepared:
         ]
         lines += [f"{source}: cell {cell}: the folium map is shown as a note: {why}" for cell, why in self.map_problems]
         lines += [
-            f"{source}: cell {cell}: an output saved only as {', '.join(forms)}, which a web page cannot show;"
-            " a note is shown (save a PNG, SVG, HTML or text form with it)"
-            for cell, forms in self.unknown_forms
+            f"{source}: cell {cell}, output {index}: saved only as {', '.join(forms)}, which a web page cannot"
+            " show; a note is shown (save a PNG, SVG, HTML or text form with it)"
+            for cell, index, forms in self.unknown_forms
         ]
         lines += [
             f"{source}: cell {cell}: the Panel layout is shown as a note: {why}" for cell, why in self.panel_problems
@@ -694,9 +694,15 @@ def framed_page(markup: str, framed: dict[str, str]) -> str | None:
 
 
 def prepare_output(
-    output: dict, models: set[str], available: set[str], prepared: Prepared, cell: int, framed: dict[str, str]
+    output: dict,
+    models: set[str],
+    available: set[str],
+    prepared: Prepared,
+    cell: int,
+    framed: dict[str, str],
+    index: int = 0,
 ) -> bool:
-    """Rewrite one output's data for the page; False when the output should be dropped."""
+    """Rewrite one output's data for the page (output `index` of cell `cell`); False when it should be dropped."""
     data = output.get("data")
     if not data:
         return "data" not in output  # a stream or an error; an empty display shows nothing in Jupyter either
@@ -776,7 +782,7 @@ def prepare_output(
     # A library's repr (HoloViews' `:Image [x,y] (z)`, Bokeh's `Figure(id=...)`) is no picture of its plot.
     repr_only = not plain or OBJECT_REPR.match(plain) or bool(BOKEH_OUTPUT.search(markup))
     if nothing_to_show and not any(library_for(mime) or mime in SHOWN_OR_RUN for mime in given):
-        prepared.unknown_forms.append((cell, given))
+        prepared.unknown_forms.append((cell, index, given))
         note = UNKNOWN_FORM.format(forms=html.escape(", ".join(given)))
     if nothing_to_show or (lost_script and set(data) <= {"text/plain"} and repr_only):
         data.clear()
@@ -817,7 +823,7 @@ def prepare(
         kept = []
         for index, output in enumerate(cell.get("outputs", []), 1):
             try:
-                if prepare_output(output, models, available, prepared, number, framed or {}):
+                if prepare_output(output, models, available, prepared, number, framed or {}, index):
                     kept.append(output)
             except (AttributeError, KeyError, TypeError, ValueError) as error:
                 if broken is None:

@@ -226,7 +226,7 @@ def test_an_output_in_forms_no_page_shows_is_named_and_an_empty_one_dropped() ->
     assert [output["output_type"] for output in kept] == ["stream", "display_data"]
     assert kept[1]["data"] == {"text/html": UNKNOWN_FORM.format(forms="application/geo+json")}
     assert prepared.warnings("posts/p.ipynb") == [
-        "posts/p.ipynb: cell 2: an output saved only as application/geo+json, which a web page cannot show;"
+        "posts/p.ipynb: cell 2, output 3: saved only as application/geo+json, which a web page cannot show;"
         " a note is shown (save a PNG, SVG, HTML or text form with it)"
     ]
 
