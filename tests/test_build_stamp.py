@@ -167,20 +167,24 @@ def test_a_failed_or_partial_build_leaves_no_record(small_site: Path) -> None:
 
 
 def test_a_source_saved_while_the_build_runs_is_built_by_the_next_one(tmp_path: Path) -> None:
+    """Saved after the scan read the notebook and before its tasks ended (doit records a file's state then)."""
     site = copy_site(tmp_path / "site", posts=("welcome",))
     build(site)
     edit_markdown(site, "The first edit.")
-    fragment = site / "cache" / "posts" / "welcome.html"
-    rendered = fragment.stat().st_mtime_ns
+    pages = site / "cache" / "notebook-pages"
+    before = set(pages.iterdir())
     running = subprocess.Popen([*NIKOLA, "build"], cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    while fragment.stat().st_mtime_ns == rendered and running.poll() is None:
-        time.sleep(0.005)  # the first edit is rendered: the build noted the sources well before
+    while set(pages.iterdir()) == before and running.poll() is None:
+        time.sleep(0.002)  # the scan has read the first edit and made its model; no task has run
     edit_markdown(site, "Saved while the build ran.")
     assert running.poll() is None, "the build ended before the second save: this test tests nothing"
     assert running.wait(timeout=600) == 0, running.stderr.read().decode()
+    page = site / "output" / "posts" / "welcome" / "index.html"
+    assert "The first edit." in page.read_text() and "Saved while" not in page.read_text(), "the race was not run"
     settle(site / "cache")
     assert not short(build(site)), "the save after the build noted the sources was not built"
-    assert "Saved while the build ran." in (site / "output" / "posts" / "welcome" / "index.html").read_text()
+    assert "Saved while the build ran." in page.read_text(), "doit recorded the save as built"
+    assert short(build(site)), "once built, the save is not built again"
 
 
 def test_the_record_notices_what_changes_a_build_reads(tmp_path: Path) -> None:
