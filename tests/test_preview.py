@@ -451,6 +451,43 @@ def test_an_edit_after_a_flood_of_reads_shows_on_the_open_page(server: PreviewSe
     assert "overflowed" not in server.log()
 
 
+def test_a_page_open_on_a_post_taken_away_shows_the_sites_404_page_and_the_post_once_it_is_back(
+    server: PreviewServer, browser: Browser
+) -> None:
+    """A post renamed or removed and put back while its page is open (Nikola's server answered
+    aiohttp's bare "404: Not Found", without the preview's scripts, and the page never recovered)."""
+    server.settle()
+    posts, aside = server.site / "posts", server.site.parent / "taken-away"
+    aside.mkdir(exist_ok=True)
+    names = ("generated-0000.ipynb", "generated-0000.meta")
+    built = server.site / "output" / "posts" / "generated-0000" / "index.html"
+    for name in names:
+        (posts / name).rename(aside / name)
+    try:
+        deadline = time.monotonic() + CHANGE_SECONDS
+        while built.exists():  # the build removes the page of a post that is gone
+            assert time.monotonic() < deadline, f"the page stayed:\n{server.log()[-3000:]}"
+            time.sleep(0.1)
+        opened = browser.new_page()
+        response = opened.goto(server.url + "/posts/generated-0000/", wait_until="load")
+        assert response is not None and response.status == 404
+        opened.locator("h1", has_text="Page not found").wait_for()
+        # the 404 page links from the site's root, so its style sheet loads at any depth (on a web host too)
+        styled = (
+            "[...document.styleSheets]"
+            ".some(s => s.href && s.href.endsWith('/assets/css/all-nocdn.css') && s.cssRules.length > 0)"
+        )
+        assert opened.evaluate(styled)
+        opened.evaluate("window.previewTestMarker = true")
+    finally:  # the next tests share this server: give the post back
+        for name in names:
+            (aside / name).rename(posts / name)
+    opened.locator("h1", has_text="Generated post 0").wait_for(timeout=CHANGE_SECONDS * 1000)
+    assert not still_the_same_page(opened), "the 404 page reloaded itself"
+    opened.close()
+    server.settle()
+
+
 def test_served_pages_are_the_built_files_with_the_preview_scripts(server: PreviewServer) -> None:
     server.settle()
     served = urlopen(server.url + "/posts/welcome/").read().decode("utf-8")

@@ -38,6 +38,8 @@ from blog_build import preview
 from plugins.auto.post_pages import PostPages
 
 PAGE_SCRIPT = Path(__file__).with_name("preview.js")
+# Served for a missing page until a build has written output/404.html.
+NOTHING_HERE = "<!DOCTYPE html><html><head><title>Not found</title></head><body><p>Nothing here yet.</p></body></html>"
 
 
 class RememberingStaticResource(IndexHtmlStaticResource):
@@ -60,6 +62,17 @@ class RememberingStaticResource(IndexHtmlStaticResource):
     def page_digest(self, text: str) -> str:
         """The digest of what serving a page file holding `text` sends."""
         return self.served_digest(self.transform_html(text))
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """A missing page is the site's own 404 page with the preview's scripts, so it reloads
+        when the page appears (Nikola's server answered aiohttp's bare "404: Not Found", and a
+        page open on a post being renamed or restored never recovered)."""
+        try:
+            return await super()._handle(request)
+        except web.HTTPNotFound:
+            not_found = self._directory / "404.html"
+            text = not_found.read_text(encoding="utf-8") if not_found.is_file() else NOTHING_HERE
+            return web.Response(status=404, text=self.transform_html(text), content_type="text/html")
 
     async def handle_file(self, request: web.Request, filename: str, from_index=None) -> web.StreamResponse:
         response = await super().handle_file(request, filename, from_index)
